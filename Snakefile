@@ -1,0 +1,36 @@
+# torchbasics: the "introduction to PyTorch" assignment as a reproducible pipeline.
+#   snakemake --cores all --resources gpu=1          # everything
+#   snakemake --cores all denoise                    # one stage: data, autograd, denoise, classifier, report
+# See README.md for set-up, local data and the cluster profile.
+
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+# The library the entry scripts use; the Snakefile needs only its light, torch-free settings checks.
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+from torchbasics import settings
+
+validate(config, "workflow/schemas/config.schema.yaml")
+settings.check_split(config["split"])
+with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
+    for key in settings.drop_stale_checksums(config, yaml.safe_load(defaults_file)):
+        print(f"torchbasics: the source was changed, so the default {key} is not applied", file=sys.stderr)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.data.input,

@@ -1,0 +1,27 @@
+# Helpers shared by the rule files: where a configured source comes from, and the library's script folder.
+
+from torchbasics.fetch import is_url
+
+# Every fetched input by name, with the config entry that describes it. parrot_clean is optional.
+SOURCES = {
+    "cifar10": config["data"]["cifar10"],
+    "parrot_noisy": config["data"]["parrot"]["noisy"],
+}
+if config["data"]["parrot"].get("clean"):
+    SOURCES["parrot_clean"] = config["data"]["parrot"]["clean"]
+
+SOURCE_SETTINGS = {
+    "cifar10": "data.cifar10.source",
+    "parrot_noisy": "data.parrot.noisy.source",
+    "parrot_clean": "data.parrot.clean.source",
+}
+
+
+def source_file(name):
+    """The file a rule reads for source ``name``: the download of a URL, or the local path itself."""
+    source = SOURCES[name]["source"]
+    return f"resources/download/{name}" if is_url(source) else source
+
+
+def has_clean_parrot():
+    return "parrot_clean" in SOURCES

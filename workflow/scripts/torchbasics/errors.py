@@ -1,0 +1,8 @@
+"""The one exception type the pipeline raises for bad input, so scripts can report it plainly."""
+
+
+class InputError(ValueError):
+    """Bad input: a corrupt file, a checksum mismatch, wrong shapes, an unreachable URL, a bad setting.
+
+    The message names the file (or setting) and the problem; entry scripts print it without a traceback.
+    """

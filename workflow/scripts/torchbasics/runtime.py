@@ -1,0 +1,65 @@
+"""What every entry script needs: logging to the rule's log file, seeding, and the compute device."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+
+log = logging.getLogger("torchbasics")
+
+
+def setup_logging(log_path: str | None) -> None:
+    """Send log records to the rule's ``log:`` file (and to stderr, which Snakemake shows)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        handlers=handlers, force=True)
+
+
+def run_script(snakemake, main: Callable[[object], None]) -> None:
+    """Run an entry script's ``main(snakemake)`` with logging set up and bad input reported plainly.
+
+    An ``InputError`` is the user's problem, not a bug: it is logged as one clear line and the job exits
+    non-zero (Snakemake then removes the job's outputs). Anything else keeps its traceback.
+    """
+    setup_logging(snakemake.log[0] if len(snakemake.log) else None)
+    try:
+        main(snakemake)
+    except InputError as error:
+        log.error("%s", error)
+        sys.exit(1)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) from the config's one seed."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(requested: str) -> str:
+    """Map the config's ``auto|cpu|cuda`` to a torch device string.
+
+    ``auto`` takes CUDA when torch sees a GPU (on a cluster node, the one SLURM granted through
+    ``CUDA_VISIBLE_DEVICES``) and the CPU otherwise; ``cuda`` without a GPU is an error, not a silent fallback.
+    """
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' was requested but torch sees no CUDA device; use 'auto' or 'cpu'")
+    if requested not in ("cpu", "cuda"):
+        raise InputError(f"unknown device {requested!r}; expected auto, cpu or cuda")
+    return requested

@@ -28,9 +28,13 @@ with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/autograd.smk"
+include: "workflow/rules/denoise.smk"
+include: "workflow/rules/classifier.smk"
 
 
+# Each rule file adds its stage target's inputs to ALL_TARGETS (see common.smk).
 rule all:
     default_target: True
     input:
-        rules.data.input,
+        ALL_TARGETS,

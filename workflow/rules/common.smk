@@ -2,6 +2,9 @@
 
 from torchbasics.fetch import is_url
 
+# What `rule all` builds: each rule file extends it with its stage target's inputs.
+ALL_TARGETS = []
+
 # Every fetched input by name, with the config entry that describes it. parrot_clean is optional.
 SOURCES = {
     "cifar10": config["data"]["cifar10"],

@@ -62,3 +62,6 @@ rule data:
         rules.prepare_cifar10.output,
         "resources/parrot/noisy.png",
         ["resources/parrot/clean.png"] if has_clean_parrot() else [],
+
+
+ALL_TARGETS.extend(rules.data.input)

@@ -1,0 +1,1 @@
+# The autograd stage's rules (being written).

@@ -1,0 +1,1 @@
+# The denoise stage's rules (being written).

@@ -1,0 +1,55 @@
+"""Start-up checks of the config that the schema cannot express."""
+
+import copy
+
+import pytest
+
+from torchbasics.errors import InputError
+from torchbasics.settings import check_split, drop_stale_checksums
+
+DEFAULTS = {"data": {
+    "cifar10": {"source": "https://example.org/c.tar.gz", "checksum": "md5:" + "a" * 32},
+    "parrot": {"noisy": {"source": "https://example.org/n.png", "checksum": "md5:" + "b" * 32},
+               "clean": {"source": "https://example.org/c.png", "checksum": "md5:" + "c" * 32}},
+}}
+
+
+def test_default_checksum_kept_for_default_source():
+    config = copy.deepcopy(DEFAULTS)
+    assert drop_stale_checksums(config, DEFAULTS) == []
+    assert config == DEFAULTS
+
+
+def test_replaced_source_drops_the_default_checksum_only():
+    config = copy.deepcopy(DEFAULTS)
+    config["data"]["cifar10"]["source"] = "/local/cifar.tar.gz"
+    assert drop_stale_checksums(config, DEFAULTS) == ["data.cifar10.checksum"]
+    assert config["data"]["cifar10"]["checksum"] is None
+    assert config["data"]["parrot"]["noisy"]["checksum"] == DEFAULTS["data"]["parrot"]["noisy"]["checksum"]
+
+
+def test_replaced_source_with_its_own_checksum_keeps_it():
+    config = copy.deepcopy(DEFAULTS)
+    config["data"]["parrot"]["noisy"] = {"source": "/local/n.png", "checksum": "sha256:" + "d" * 64}
+    assert drop_stale_checksums(config, DEFAULTS) == []
+    assert config["data"]["parrot"]["noisy"]["checksum"] == "sha256:" + "d" * 64
+
+
+def test_clean_image_switched_off():
+    config = copy.deepcopy(DEFAULTS)
+    config["data"]["parrot"]["clean"] = None
+    assert drop_stale_checksums(config, DEFAULTS) == []
+
+
+@pytest.mark.parametrize("split,message", [
+    ({"train": [0, 0], "val": [10, 20], "test": [20, 30]}, "split.train = \\[0, 0\\] is empty"),
+    ({"train": [0, 15], "val": [10, 20], "test": [20, 30]}, "split.train and split.val overlap"),
+    ({"train": [0, 10], "val": [20, 30], "test": [25, 40]}, "split.val and split.test overlap"),
+])
+def test_bad_split_is_refused(split, message):
+    with pytest.raises(InputError, match=message):
+        check_split(split)
+
+
+def test_any_order_of_disjoint_ranges_is_fine():
+    check_split({"train": [100, 200], "val": [0, 50], "test": [50, 100]})

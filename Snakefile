@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
 
@@ -19,6 +19,7 @@ configfile: "config.yaml"
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from torchbasics import settings
 
+update_config(config, settings.typed_overrides(workflow.config_settings.overwrite_config))
 validate(config, "workflow/schemas/config.schema.yaml")
 settings.check_split(config["split"])
 with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
@@ -33,7 +34,7 @@ include: "workflow/rules/denoise.smk"
 include: "workflow/rules/classifier.smk"
 
 
-# Each rule file adds its stage target's inputs to ALL_TARGETS (see common.smk).
+# The default target: every stage (each rule file adds its stage's outputs to ALL_TARGETS).
 rule all:
     default_target: True
     input:

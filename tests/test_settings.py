@@ -53,3 +53,14 @@ def test_bad_split_is_refused(split, message):
 
 def test_any_order_of_disjoint_ranges_is_fine():
     check_split({"train": [100, 200], "val": [0, 50], "test": [50, 100]})
+
+
+def test_command_line_overrides_get_yaml_types():
+    from torchbasics.settings import typed_overrides
+
+    given = {"split": {"train": ["0", "4000"]}, "data": {"cifar10": {"source": "../x.tar.gz", "checksum": "null"}},
+             "seed": 7, "train": {"lr": "1.0e-3", "device": "cpu"}}
+    assert typed_overrides(given) == {"split": {"train": [0, 4000]},
+                                      "data": {"cifar10": {"source": "../x.tar.gz", "checksum": None}},
+                                      "seed": 7, "train": {"lr": 1e-3, "device": "cpu"}}
+    assert typed_overrides({"checksum": "md5:" + "a" * 32}) == {"checksum": "md5:" + "a" * 32}

@@ -1,8 +1,8 @@
-# Helpers shared by the rule files: where a configured source comes from, and the library's script folder.
+# Helpers shared by the stage files: the fetched sources and where each one is read from.
 
 from torchbasics.fetch import is_url
 
-# What `rule all` builds: each rule file extends it with its stage target's inputs.
+# The default target's inputs: each rule file extends this list with its stage target's inputs.
 ALL_TARGETS = []
 
 # Every fetched input by name, with the config entry that describes it. parrot_clean is optional.
@@ -21,7 +21,7 @@ SOURCE_SETTINGS = {
 
 
 def source_file(name):
-    """The file a rule reads for source ``name``: the download of a URL, or the local path itself."""
+    """The file a job reads for source ``name``: the download of a URL, or the local path itself."""
     source = SOURCES[name]["source"]
     return f"resources/download/{name}" if is_url(source) else source
 

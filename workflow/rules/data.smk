@@ -17,6 +17,8 @@ rule download:
         timeout_s=config["data"]["download"]["timeout_s"],
     log:
         "logs/download/{name}.log",
+    conda:
+        "../../envs/torchbasics.yaml"
     script:
         "../scripts/download.py"
 
@@ -36,6 +38,8 @@ rule prepare_cifar10:
         "logs/prepare_cifar10.log",
     benchmark:
         "benchmarks/prepare_cifar10.tsv"
+    conda:
+        "../../envs/torchbasics.yaml"
     script:
         "../scripts/prepare_cifar10.py"
 
@@ -52,6 +56,8 @@ rule prepare_parrot:
         setting=lambda wc: SOURCE_SETTINGS[f"parrot_{wc.which}"],
     log:
         "logs/prepare_parrot/{which}.log",
+    conda:
+        "../../envs/torchbasics.yaml"
     script:
         "../scripts/prepare_parrot.py"
 

@@ -50,3 +50,24 @@ def check_split(split: dict) -> None:
     for (first, (_, first_stop)), (second, (second_start, _)) in zip(ordered, ordered[1:]):
         if second_start < first_stop:
             raise InputError(f"config split.{first} and split.{second} overlap")
+
+
+def typed_overrides(overrides):
+    """``--config`` values with YAML types, as they would have in a config file.
+
+    Snakemake parses a nested ``--config key={...}`` value with YAML's base loader, which leaves every leaf a
+    string ('0', 'null'); the schema would then refuse ``split={train: [0, 4000], ...}``. Leaves are re-read
+    with the safe loader so that numbers are numbers and null is None.
+    """
+    import yaml
+
+    if isinstance(overrides, dict):
+        return {key: typed_overrides(value) for key, value in overrides.items()}
+    if isinstance(overrides, list):
+        return [typed_overrides(value) for value in overrides]
+    if isinstance(overrides, str):
+        try:
+            return yaml.safe_load(overrides) if overrides.strip() else overrides
+        except yaml.YAMLError:
+            return overrides
+    return overrides

@@ -1,0 +1,99 @@
+"""The workflow as a whole: lint, dry runs, config validation, and the data stage through snakemake."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import REPO, run_snakemake
+from make_inputs import write_imagefolder_archive, write_parrot_pair, write_smoke_inputs
+
+
+def snakemake_in_repo(*args):
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_lint_reports_nothing():
+    result = snakemake_in_repo("--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_dry_run_of_the_default_config(tmp_path):
+    # the default config downloads everything: a dry run plans the downloads and every stage after them
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+                             "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml"), "-n", "--cores", "2"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for rule in ("download", "prepare_cifar10", "prepare_parrot", "all"):
+        assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule
+
+
+def test_dry_run_of_the_smoke_config(tmp_path):
+    write_smoke_inputs(tmp_path)
+    result = run_snakemake(tmp_path, "-n")
+    assert "download" not in result.stdout  # the smoke config reads local files only
+
+
+def write_data_inputs(workdir):
+    archive = write_imagefolder_archive(workdir / "cifar-folders.tar.gz", per_class_train=30, per_class_test=5)
+    write_parrot_pair(workdir / "smoke-data")
+    return archive
+
+
+DATA_SPLIT = "split={train: [0, 200], val: [200, 300], test: [300, 350]}"
+
+
+def test_data_stage_from_an_image_folder_archive(tmp_path):
+    archive = write_data_inputs(tmp_path)
+    run_snakemake(tmp_path, "data", "--config", f"data={{cifar10: {{source: {archive.name}}}}}", DATA_SPLIT)
+    with np.load(tmp_path / "resources" / "cifar10.npz") as data:
+        assert data["X"].shape == (350, 32, 32, 3)
+    manifest = json.loads((tmp_path / "resources" / "cifar10.manifest.json").read_text())
+    assert manifest["source_format"] == "imagefolder"
+    assert all(count > 0 for count in manifest["splits"]["val"]["per_class"].values())
+    assert (tmp_path / "resources" / "parrot" / "noisy.png").exists()
+    assert (tmp_path / "logs" / "prepare_cifar10.log").exists()
+
+
+def test_truncated_archive_fails_clearly_and_leaves_no_resources(tmp_path):
+    archive = write_data_inputs(tmp_path)
+    content = archive.read_bytes()
+    archive.write_bytes(content[: len(content) // 2])
+    result = run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
+                           f"data={{cifar10: {{source: {archive.name}}}}}", DATA_SPLIT, check=False)
+    assert result.returncode != 0
+    assert "corrupt or truncated archive" in result.stderr
+    assert not [path for path in (tmp_path / "resources").rglob("*") if path.is_file()]
+
+
+def test_file_url_goes_through_the_download_rule(tmp_path):
+    archive = write_data_inputs(tmp_path)
+    run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
+                  f"data={{cifar10: {{source: '{archive.resolve().as_uri()}'}}}}", DATA_SPLIT)
+    assert (tmp_path / "resources" / "download" / "cifar10").read_bytes() == archive.read_bytes()
+
+
+def test_checksum_mismatch_fails_clearly(tmp_path):
+    archive = write_data_inputs(tmp_path)
+    wrong = "sha256:" + "0" * 64
+    result = run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
+                           f"data={{cifar10: {{source: {archive.name}, checksum: '{wrong}'}}}}", DATA_SPLIT,
+                           check=False)
+    assert result.returncode != 0
+    assert "checksum mismatch" in result.stderr
+    assert not (tmp_path / "resources" / "cifar10.npz").exists()
+
+
+def test_malformed_config_is_refused_at_start_up(tmp_path):
+    for override, message in [
+        ("seed=-3", "-3 is less than the minimum of 0"),
+        ("split={train: [0, 10], val: [5, 20], test: [20, 30]}", "split.train and split.val overlap"),
+        ("data={cifar10: {checksum: md5:xyz}}", "'md5:xyz' does not match"),
+        ("train={epochs: 0}", "0 is less than the minimum of 1"),
+    ]:
+        result = run_snakemake(tmp_path, "-n", "--config", override, check=False)
+        assert result.returncode != 0, override
+        assert message in result.stdout + result.stderr, override

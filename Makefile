@@ -1,0 +1,26 @@
+# Set-up and the two everyday commands. `make run` and `make test` create .venv first when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Anything after `make run ARGS=...` goes to snakemake, e.g. ARGS="--configfile config.yaml tests/smoke.yaml".
+ARGS ?=
+
+.PHONY: run test venv clean
+
+venv: $(BIN)/.installed
+
+# Re-installs only when requirements.txt (the full lock) changes.
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: venv
+	$(BIN)/snakemake --cores all --resources gpu=1 $(ARGS)
+
+test: venv
+	$(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf results logs .snakemake

@@ -12,7 +12,6 @@ venv: $(BIN)/.installed
 # Re-installs only when requirements.txt (the full lock) changes.
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 

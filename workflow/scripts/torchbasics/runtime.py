@@ -63,3 +63,20 @@ def resolve_device(requested: str) -> str:
     if requested not in ("cpu", "cuda"):
         raise InputError(f"unknown device {requested!r}; expected auto, cpu or cuda")
     return requested
+
+
+def claim_device(requested: str):
+    """Like ``resolve_device``, but a CUDA job also claims its own GPU index (see ``gpus``).
+
+    Returns (device string such as ``cuda:1`` or ``cpu``, the claim or None); keep the claim referenced for as
+    long as the job uses the device.
+    """
+    import torch
+
+    from .gpus import claim_gpu
+
+    device = resolve_device(requested)
+    if device != "cuda":
+        return device, None
+    claim = claim_gpu(torch.cuda.device_count())
+    return f"cuda:{claim.index}", claim

@@ -1,0 +1,206 @@
+"""Training on a tiny split: repeatability, resuming after a kill, the records it keeps."""
+
+import csv
+import logging
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from conftest import REPO
+from make_inputs import synthetic_cifar, write_npz
+from torchbasics.data import load_splits
+from torchbasics.errors import InputError
+from torchbasics.fetch import file_digest
+from torchbasics.select import read_history
+from torchbasics.train import (ResumeFolder, RunOutputs, TrainSettings, config_digest, epoch_generator,
+                               run_training, train_variant)
+
+SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
+SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, augment="torchvision")
+TIMING_COLUMNS = ("seconds", "images_per_s")  # wall-clock measurements: the only columns allowed to differ
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Bit-identical numbers need the same thread count in every run (it can change the order of float sums)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    X, y = synthetic_cifar(320, seed=3)
+    return write_npz(tmp_path_factory.mktemp("data") / "cifar10.npz", X, y)
+
+
+def outputs_in(folder, epochs=SETTINGS.epochs):
+    return RunOutputs(history=folder / "history.csv",
+                      checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)])
+
+
+def train(npz, folder, settings=SETTINGS):
+    return run_training(npz, SPLIT, settings, device="cpu", outputs=outputs_in(folder, settings.epochs),
+                        resume_folder=folder / ".resume")
+
+
+@pytest.fixture(scope="module")
+def reference(npz, tmp_path_factory):
+    """One uninterrupted run, for the others to be compared with."""
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("reference")
+    train(npz, folder)
+    return folder
+
+
+def learning_columns(history_path):
+    """history.csv as written, without the timing columns."""
+    with open(history_path, newline="") as stream:
+        return [{key: value for key, value in row.items() if key not in TIMING_COLUMNS}
+                for row in csv.DictReader(stream)]
+
+
+def weights(checkpoint):
+    return torch.load(checkpoint, weights_only=True)["model"]
+
+
+def assert_same_weights(first, second):
+    a, b = weights(first), weights(second)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[name], b[name]) for name in a), f"{first} and {second} differ"
+
+
+def test_a_run_records_every_epoch(reference):
+    history = read_history(reference / "history.csv")
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    assert all(row["device"] == "cpu" and row["seconds"] > 0 and row["images_per_s"] > 0 for row in history)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+    for epoch in (1, 2, 3):
+        state = torch.load(reference / f"epoch_{epoch:02d}.pt", weights_only=True)
+        assert (state["variant"], state["epoch"], state["seed"], state["device"]) == ("plain", epoch, 11, "cpu")
+        assert set(state["optimizer"]) == {"state", "param_groups"}
+    assert not (reference / ".resume").exists()  # the resume state goes once the run is complete
+
+
+def test_the_same_config_gives_the_same_history_and_weights(npz, reference, tmp_path):
+    train(npz, tmp_path)
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
+    for epoch in (1, 2, 3):
+        assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", reference / f"epoch_{epoch:02d}.pt")
+
+
+def test_another_seed_gives_another_run(npz, reference, tmp_path):
+    train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "seed": 12}))
+    assert learning_columns(tmp_path / "history.csv") != learning_columns(reference / "history.csv")
+
+
+def test_progress_is_logged(npz, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "epochs": 1}))
+    assert "epoch 1/1 batch 6/6 loss" in caplog.text
+    assert "img/s, left: epoch 0:00:00" in caplog.text
+    assert "training plain on cpu" in caplog.text
+
+
+KILLED_RUN = textwrap.dedent("""
+    import ast, os, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    import torch
+    from torchbasics.data import load_splits
+    from torchbasics.train import RunOutputs, TrainSettings, train_variant
+
+    torch.set_num_threads(1)
+    npz, folder, digest, kill_after = sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    settings = TrainSettings(**ast.literal_eval(sys.argv[6]))
+    outputs = RunOutputs(folder / "history.csv",
+                         [folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, settings.epochs + 1)])
+
+    def kill(epoch):
+        if epoch == kill_after:
+            os._exit(137)  # like SIGKILL from a time limit: no clean-up, no finally blocks
+
+    train_variant(settings, load_splits(npz, ast.literal_eval(sys.argv[7]), ("train", "val")), device="cpu", digest=digest,
+                  outputs=outputs, resume_folder=folder / ".resume", after_epoch=kill)
+""")
+
+
+def digest_of(npz, settings=SETTINGS):
+    return config_digest(settings, SPLIT, file_digest(npz, "sha256"))
+
+
+def killed_run(npz, folder, kill_after):
+    command = [sys.executable, "-c", KILLED_RUN, str(REPO / "workflow" / "scripts"), str(npz), str(folder),
+               digest_of(npz), str(kill_after), repr(SETTINGS.__dict__), repr(SPLIT)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_a_killed_run_resumes_from_its_last_epoch_and_matches_an_uninterrupted_one(npz, reference, tmp_path,
+                                                                                   caplog):
+    killed = killed_run(npz, tmp_path, kill_after=2)
+    assert killed.returncode == 137, killed.stderr
+    assert len(ResumeFolder(tmp_path / ".resume", digest_of(npz)).completed_history()) == 2
+    # Snakemake deletes a failed job's declared outputs before the job runs again
+    for output in (tmp_path / "history.csv", *tmp_path.glob("epoch_*.pt")):
+        output.unlink()
+
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path)
+    assert "resuming plain after epoch 2 of 3" in caplog.text
+    assert "epoch 1/3 done" not in caplog.text and "epoch 3/3 done" in caplog.text  # only epoch 3 was trained
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
+    for epoch in (1, 2, 3):
+        assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", reference / f"epoch_{epoch:02d}.pt")
+    assert not (tmp_path / ".resume").exists()
+
+
+def test_progress_of_another_config_is_not_resumed(npz, tmp_path, caplog):
+    killed = killed_run(npz, tmp_path, kill_after=1)
+    assert killed.returncode == 137, killed.stderr
+    changed = TrainSettings(**{**SETTINGS.__dict__, "lr": 5e-4, "epochs": 2})
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path, changed)
+    assert "belongs to another config or data; starting over" in caplog.text
+    assert "epoch 1/2 done" in caplog.text
+    # the same as a fresh run of the changed config
+    fresh = tmp_path / "fresh"
+    train(npz, fresh, changed)
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(fresh / "history.csv")
+
+
+def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
+    resume = tmp_path / ".resume"
+    resume.mkdir()
+    (resume / "state.json").write_text("{not json")
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "epochs": 1}))
+    assert "ignoring unreadable resume state" in caplog.text
+    assert len(read_history(tmp_path / "history.csv")) == 1
+
+
+def test_digest_covers_what_shapes_the_numbers(npz):
+    base = digest_of(npz)
+    assert digest_of(npz) == base
+    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"epochs": 4}):
+        assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, **change})) != base, change
+    assert config_digest(SETTINGS, {**SPLIT, "val": [192, 250]}, file_digest(npz, "sha256")) != base
+    assert config_digest(SETTINGS, SPLIT, "another data set") != base
+
+
+def test_each_epoch_draws_from_its_own_streams():
+    def draw(seed, epoch, stream):
+        return torch.randint(0, 2**31, (4,), generator=epoch_generator(seed, epoch, stream)).tolist()
+
+    assert draw(1, 2, 0) == draw(1, 2, 0)
+    assert len({tuple(draw(*key)) for key in [(1, 2, 0), (1, 3, 0), (2, 2, 0), (1, 2, 1)]}) == 4
+
+
+def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
+    splits = load_splits(npz, SPLIT, ("train", "val"))
+    with pytest.raises(InputError, match="2 checkpoint paths for 3 epochs"):
+        train_variant(SETTINGS, splits, device="cpu", digest="d", outputs=outputs_in(tmp_path, epochs=2),
+                      resume_folder=tmp_path / ".resume")

@@ -1,0 +1,12 @@
+"""Entry script of rule compare: the variants side by side and McNemar's test on their paired predictions."""
+
+from torchbasics.evaluate import run_comparison
+from torchbasics.runtime import run_script
+
+
+def main(snakemake):
+    run_comparison(tuple(snakemake.params.variants), list(snakemake.input.predictions), list(snakemake.input.metrics),
+                   list(snakemake.input.best), table=snakemake.output.table, test=snakemake.output.mcnemar)
+
+
+run_script(snakemake, main)

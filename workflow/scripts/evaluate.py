@@ -1,0 +1,22 @@
+"""Entry script of rule evaluate: the chosen checkpoint on the test split, metrics and tables."""
+
+from pathlib import Path
+
+import torch
+
+from torchbasics.evaluate import EvalOutputs, run_evaluation
+from torchbasics.runtime import claim_device, run_script
+
+
+def main(snakemake):
+    torch.set_num_threads(snakemake.threads)
+    outputs = EvalOutputs(**{name: Path(snakemake.output[name])
+                             for name in ("metrics", "per_class", "confusion", "predictions", "confused_images")})
+    device, gpu_claim = claim_device(snakemake.params.eval["device"])  # the claim is held while evaluating
+    run_evaluation(snakemake.input.npz, snakemake.params.split, snakemake.input.best,
+                   list(snakemake.input.epoch_checkpoints), snakemake.wildcards.variant,
+                   batch_size=snakemake.params.eval["batch_size"], device=device,
+                   n_confused=snakemake.params.eval["n_confused_images"], outputs=outputs)
+
+
+run_script(snakemake, main)

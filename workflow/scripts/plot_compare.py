@@ -1,0 +1,14 @@
+"""Entry script of rule plot_compare: per-class test accuracy of the variants side by side."""
+
+from torchbasics.evaluate import read_per_class
+from torchbasics.plots_part2 import per_class_comparison, save_figure
+from torchbasics.runtime import run_script
+
+
+def main(snakemake):
+    tables = {variant: read_per_class(path)
+              for variant, path in zip(snakemake.params.variants, snakemake.input.per_class)}
+    save_figure(per_class_comparison(tables, "Per-class test accuracy"), snakemake.output.png, snakemake.output.svg)
+
+
+run_script(snakemake, main)

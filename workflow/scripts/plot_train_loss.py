@@ -1,0 +1,15 @@
+"""Entry script of rule plot_train_loss: training and validation loss per epoch, the chosen epoch marked."""
+
+from torchbasics.io import read_json
+from torchbasics.plots_part2 import loss_curves, save_figure
+from torchbasics.runtime import run_script
+from torchbasics.select import read_history
+
+
+def main(snakemake):
+    figure = loss_curves(read_history(snakemake.input.history), read_json(snakemake.input.best),
+                         f"{snakemake.wildcards.variant}: loss per epoch")
+    save_figure(figure, snakemake.output.png, snakemake.output.svg)
+
+
+run_script(snakemake, main)

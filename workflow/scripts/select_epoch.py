@@ -1,0 +1,14 @@
+"""Entry script of rule select_epoch: the epoch with the lowest validation loss, into best.json."""
+
+from torchbasics.io import write_json
+from torchbasics.runtime import run_script
+from torchbasics.select import read_history, selection_summary
+
+
+def main(snakemake):
+    history = read_history(snakemake.input.history)
+    write_json(snakemake.output.best,
+               selection_summary(snakemake.wildcards.variant, history, list(snakemake.params.checkpoints)))
+
+
+run_script(snakemake, main)

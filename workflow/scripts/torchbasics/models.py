@@ -1,0 +1,180 @@
+"""The two CIFAR-10 networks of part 2, batched prediction, and their checkpoints.
+
+``plain`` is the assignment's table; ``residual`` swaps its last two conv blocks for residual blocks. Both take
+float images (B, 3, 32, 32) in [0, 1] and return class logits (B, 10).
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import InputError
+from .io import atomic_path
+
+N_CLASSES = 10
+CHECKPOINT_KEYS = ("variant", "model", "optimizer", "epoch", "seed", "config_digest", "device")
+
+
+def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """A 3x3 convolution whose padding of 1 keeps the spatial size, as the table asks."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+
+
+def conv_relu(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(conv3x3(in_channels, out_channels), nn.ReLU())
+
+
+def classifier_head() -> nn.Sequential:
+    """Linear 100 + ReLU, linear 10, over the last block's 100 channels of 4x4 (after three 2x2 max-pools)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(100 * 4 * 4, 100), nn.ReLU(), nn.Linear(100, N_CLASSES))
+
+
+class PlainCNN(nn.Module):
+    """The assignment's table: conv 50, pool, conv 100, pool, conv 100, pool, conv 100, linear 100, linear 10.
+
+    Every conv is 3x3 with padding 1 and is followed by a ReLU; the pools are 2x2 max-pools, so the spatial size
+    goes 32 -> 16 -> 8 -> 4 and the head sees 100 x 4 x 4 features.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_relu(3, 50), nn.MaxPool2d(2),
+            conv_relu(50, 100), nn.MaxPool2d(2),
+            conv_relu(100, 100), nn.MaxPool2d(2),
+            conv_relu(100, 100),
+        )
+        self.head = classifier_head()
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+class ResidualBlock(nn.Module):
+    """The handout's block: conv, ReLU, conv, add the block's input (the identity path), ReLU.
+
+    Both convs keep the channel count and the spatial size, so the input can be added without a projection.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = conv3x3(channels, channels)
+        self.conv2 = conv3x3(channels, channels)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.conv2(self.relu(self.conv1(x))) + x)
+
+
+class ResidualCNN(nn.Module):
+    """The residual variant: the table's network with its last two conv blocks made residual blocks.
+
+    Mapping to the table, block by block:
+
+    ======================  ==========================================  ========================
+    table                   here                                        size after
+    ======================  ==========================================  ========================
+    conv 50 + ReLU, pool    the same                                    50 x 16 x 16
+    conv 100 + ReLU, pool   the same                                    100 x 8 x 8
+    conv 100, pool          ResidualBlock(100) (two convs), the pool    100 x 4 x 4
+    conv 100                ResidualBlock(100) (two convs)              100 x 4 x 4
+    linear 100 + ReLU, 10   the same                                    10
+    ======================  ==========================================  ========================
+
+    Each of the two blocks has two 3x3 convs (the handout's two weight layers) where the table has one, so this
+    variant has two more conv layers than ``PlainCNN``; the max-pool between the blocks is kept.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_relu(3, 50), nn.MaxPool2d(2),
+            conv_relu(50, 100), nn.MaxPool2d(2),
+            ResidualBlock(100), nn.MaxPool2d(2),
+            ResidualBlock(100),
+        )
+        self.head = classifier_head()
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+VARIANTS = {"plain": PlainCNN, "residual": ResidualCNN}
+
+
+def build_model(variant: str) -> nn.Module:
+    """A freshly initialised network of ``variant`` (its weights come from torch's global RNG)."""
+    if variant not in VARIANTS:
+        raise InputError(f"unknown model variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    return VARIANTS[variant]()
+
+
+def images_to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 32, 32, 3) -> float32 (B, 3, 32, 32) in [0, 1]: ToTensor's conversion, for a whole batch."""
+    batch = torch.as_tensor(images)
+    return batch.permute(0, 3, 1, 2).to(torch.float32).div_(255)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: np.ndarray, batch_size: int, device: str) -> torch.Tensor:
+    """Logits (N, 10) on the CPU for uint8 images (N, 32, 32, 3), without augmentation (validation, test)."""
+    model.eval()
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        batch = images_to_tensor(images[start:start + batch_size]).to(device)
+        outputs.append(model(batch).float().cpu())
+    return torch.cat(outputs) if outputs else torch.empty(0, N_CLASSES)
+
+
+# ------------------------------------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path: str | Path, *, variant: str, model: nn.Module, optimizer: torch.optim.Optimizer,
+                    epoch: int, seed: int, config_digest: str, device: str) -> None:
+    """Everything needed to evaluate the epoch or to continue training from it, written atomically."""
+    state = {"variant": variant, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+             "seed": seed, "config_digest": config_digest, "device": device}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | Path, variant: str) -> dict:
+    """Read a checkpoint of ``variant`` safely (``weights_only=True``), onto the CPU.
+
+    A file torch cannot read, a file of the wrong structure and a checkpoint of the other variant are all the
+    user's problem (a truncated copy, a wrong path), so each becomes an ``InputError`` that says which.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as error:
+        raise InputError(f"checkpoint {path} does not exist") from error
+    except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        raise InputError(f"checkpoint {path} is corrupt or not a torch checkpoint ({_first_line(error)})") from error
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise InputError(f"checkpoint {path} is not a torchbasics checkpoint: it lacks {', '.join(missing)}")
+    if state["variant"] != variant:
+        raise InputError(f"checkpoint {path} holds the {state['variant']!r} variant, but {variant!r} was asked for")
+    return state
+
+
+def model_from_checkpoint(path: str | Path, variant: str) -> tuple[nn.Module, dict]:
+    """The network of ``variant`` with the checkpoint's weights, and the checkpoint itself."""
+    state = load_checkpoint(path, variant)
+    model = build_model(variant)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:  # missing or mis-shaped tensors
+        raise InputError(f"checkpoint {path}: its weights do not fit the {variant!r} network "
+                         f"({_first_line(error)})") from error
+    return model, state
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

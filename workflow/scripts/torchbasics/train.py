@@ -1,0 +1,306 @@
+"""Training one CNN variant: Adam on cross-entropy, a checkpoint and a history row per epoch, resumable.
+
+Repeatability: the config's seed initialises the weights, and each epoch draws its batch order and its
+augmentation from generators seeded by (seed, epoch) alone. An epoch's randomness therefore does not depend on
+what ran before it in the same process, so a run resumed after epoch k continues exactly as an uninterrupted
+one would: only the weights and the optimizer's state have to be restored, and both are in the checkpoint.
+
+Resuming: Snakemake deletes a failed job's declared outputs, so the progress of a run lives in a resume folder
+that no rule declares. Every epoch's checkpoint is written there first and then published to its declared path
+(a hard link, so no second copy on disk); ``state.json`` there records the completed epochs' history and the
+digest of everything that determines the numbers, so a changed config or new data never resumes a stale run.
+The folder is removed when the run finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .augment import Augmentation, make_augmentation
+from .data import CifarImages, Split, load_splits, training_loader
+from .errors import InputError
+from .fetch import file_digest
+from .io import atomic_path, read_json, write_json
+from .models import build_model, load_checkpoint, predict_logits, save_checkpoint
+from .runtime import seed_everything
+from .select import write_history
+
+log = logging.getLogger(__name__)
+
+# Distinct streams per epoch, so that changing one (say, the augmentation backend) never moves the other.
+SHUFFLE_STREAM, AUGMENT_STREAM = 0, 1
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    variant: str
+    seed: int
+    epochs: int
+    batch_size: int
+    lr: float
+    augment: str
+
+    @classmethod
+    def from_config(cls, variant: str, train_config: dict, seed: int) -> "TrainSettings":
+        return cls(variant=variant, seed=int(seed), epochs=int(train_config["epochs"]),
+                   batch_size=int(train_config["batch_size"]), lr=float(train_config["lr"]),
+                   augment=str(train_config["augment"]))
+
+
+def config_digest(settings: TrainSettings, split_config: dict, data_digest: str) -> str:
+    """A short digest of everything that determines a run's numbers (not the device, not the paths)."""
+    identity = {"settings": asdict(settings), "split": {k: list(v) for k, v in sorted(split_config.items())},
+                "data_sha256": data_digest}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
+    """A CPU generator for one epoch's shuffling or augmentation, a function of (seed, epoch, stream) only.
+
+    SeedSequence mixes the three numbers, so neighbouring seeds or epochs do not give related streams.
+    """
+    state = np.random.SeedSequence([seed, epoch, stream]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state) & (2**63 - 1))
+
+
+# ------------------------------------------------------------------------------------------ one epoch
+
+class Progress:
+    """Log lines a person can follow: epoch, batch, running loss, images per second, time left."""
+
+    def __init__(self, epochs: int, n_images: int, n_batches: int, lines_per_epoch: int = 10) -> None:
+        self.epochs = epochs
+        self.n_images = n_images
+        self.n_batches = n_batches
+        self.every = max(1, n_batches // lines_per_epoch)
+        self.epoch = 0
+        self.started = 0.0
+
+    def start_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.started = time.perf_counter()
+
+    def batch_done(self, batch: int, mean_loss: float, seen: int) -> None:
+        if batch % self.every and batch != self.n_batches:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = seen / elapsed if elapsed > 0 else float("inf")
+        epoch_left = (self.n_images - seen) / rate
+        run_left = epoch_left + (self.epochs - self.epoch) * self.n_images / rate
+        log.info("epoch %d/%d batch %d/%d loss %.4f %.0f img/s, left: epoch %s, run %s (training passes)",
+                 self.epoch, self.epochs, batch, self.n_batches, mean_loss, rate, _clock(epoch_left),
+                 _clock(run_left))
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, dataset: CifarImages,
+                    augmentation: Augmentation, settings: TrainSettings, epoch: int, device: str,
+                    progress: Progress) -> tuple[float, float]:
+    """One pass over the training images; returns (mean training loss, images per second)."""
+    model.train()
+    loader = training_loader(dataset, settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
+    augment_generator = epoch_generator(settings.seed, epoch, AUGMENT_STREAM)
+    total_loss, seen = 0.0, 0
+    started = time.perf_counter()
+    for batch, (images, labels) in enumerate(loader, start=1):
+        inputs = augmentation(images, augment_generator).to(device)
+        labels = labels.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(labels)
+        seen += len(labels)
+        progress.batch_done(batch, total_loss / seen, seen)
+    return total_loss / seen, seen / (time.perf_counter() - started)
+
+
+def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) on un-augmented images."""
+    logits = predict_logits(model, split.X, batch_size, device)
+    labels = torch.from_numpy(split.y)
+    loss = F.cross_entropy(logits, labels).item()
+    accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
+    return loss, accuracy
+
+
+# ------------------------------------------------------------------------------------------- resuming
+
+class ResumeFolder:
+    """A run's progress, kept outside the job's declared outputs (see the module's docstring)."""
+
+    STATE_FILE = "state.json"
+
+    def __init__(self, folder: str | Path, digest: str) -> None:
+        self.folder = Path(folder)
+        self.digest = digest
+
+    def checkpoint(self, epoch: int) -> Path:
+        return self.folder / f"epoch_{epoch:02d}.pt"
+
+    def completed_history(self) -> list[dict]:
+        """The history of the epochs a previous attempt completed, or [] when there is nothing to resume.
+
+        Progress of another config, or unreadable progress, is discarded: the folder is a cache, and starting
+        over is always correct.
+        """
+        state_path = self.folder / self.STATE_FILE
+        if not state_path.exists():
+            return []
+        try:
+            state = read_json(state_path)
+            history = state["history"]
+            stale = state["config_digest"] != self.digest
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("ignoring unreadable resume state %s (%s); starting over", state_path, error)
+            return self._discard()
+        if stale:
+            log.info("resume state in %s belongs to another config or data; starting over", self.folder)
+            return self._discard()
+        missing = [epoch for epoch in range(1, len(history) + 1) if not self.checkpoint(epoch).exists()]
+        if missing:
+            log.warning("resume state in %s lacks the checkpoints of epochs %s; starting over", self.folder, missing)
+            return self._discard()
+        return history
+
+    def commit(self, history: list[dict]) -> None:
+        """Record the completed epochs; called after the last one's checkpoint is safely written."""
+        write_json(self.folder / self.STATE_FILE, {"config_digest": self.digest, "history": history})
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _discard(self) -> list[dict]:
+        self.remove()
+        return []
+
+
+def publish(source: Path, target: str | Path) -> None:
+    """Put ``source`` at ``target`` atomically: a hard link where the file system allows, else a copy."""
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(source, tmp)
+
+
+def restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: ResumeFolder, settings: TrainSettings,
+            epoch: int) -> bool:
+    """Load epoch ``epoch``'s weights and optimizer state from the resume folder; False if they are unusable."""
+    path = resume.checkpoint(epoch)
+    try:
+        state = load_checkpoint(path, settings.variant)
+    except InputError as error:
+        log.warning("cannot resume from %s (%s); starting over", path, error)
+        return False
+    if state["epoch"] != epoch or state["config_digest"] != resume.digest:
+        log.warning("cannot resume from %s: it holds epoch %s of config %s; starting over", path, state["epoch"],
+                    state["config_digest"])
+        return False
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return True
+
+
+# ------------------------------------------------------------------------------------------- the run
+
+@dataclass
+class RunOutputs:
+    history: Path
+    checkpoints: list[Path]  # epoch 1, 2, ... in order
+
+
+def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: str, digest: str,
+                  outputs: RunOutputs, resume_folder: str | Path, after_epoch=None) -> list[dict]:
+    """Train ``settings.variant`` to ``settings.epochs``, continuing from a previous attempt's progress if any.
+
+    ``after_epoch(epoch)`` is called once an epoch is fully recorded (tests use it to simulate a kill).
+    Returns the history rows.
+    """
+    if len(outputs.checkpoints) != settings.epochs:
+        raise InputError(f"{len(outputs.checkpoints)} checkpoint paths for {settings.epochs} epochs")
+    seed_everything(settings.seed)
+    model = build_model(settings.variant).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    resume = ResumeFolder(resume_folder, digest)
+    history = resume_history(model, optimizer, resume, settings)
+    if history:
+        republish(history, resume, outputs)
+        log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
+
+    dataset = CifarImages(splits["train"].X, splits["train"].y)
+    augmentation = make_augmentation(settings.augment)
+    progress = Progress(settings.epochs, len(dataset), -(-len(dataset) // settings.batch_size))
+    for epoch in range(len(history) + 1, settings.epochs + 1):
+        progress.start_epoch(epoch)
+        started = time.perf_counter()
+        train_loss, images_per_s = train_one_epoch(model, optimizer, dataset, augmentation, settings, epoch, device,
+                                                   progress)
+        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device)
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": val_accuracy,
+                        "seconds": round(time.perf_counter() - started, 3), "images_per_s": round(images_per_s, 1),
+                        "device": device})
+        record_epoch(model, optimizer, resume, settings, history, device, outputs)
+        log.info("epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s", epoch,
+                 settings.epochs, train_loss, val_loss, val_accuracy, history[-1]["seconds"])
+        if after_epoch is not None:
+            after_epoch(epoch)
+    resume.remove()
+    return history
+
+
+def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettings) -> list[dict]:
+    """The completed epochs' history, with the model and optimizer restored to the last of them; or []."""
+    history = resume.completed_history()
+    if history and not restore(model, optimizer, resume, settings, len(history)):
+        resume.remove()
+        return []
+    return history
+
+
+def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs) -> None:
+    """Put the completed epochs' checkpoints and history back where Snakemake deleted them after the kill."""
+    for epoch in range(1, len(history) + 1):
+        publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
+    write_history(outputs.history, history)
+
+
+def record_epoch(model, optimizer, resume: ResumeFolder, settings: TrainSettings, history: list[dict], device: str,
+                 outputs: RunOutputs) -> None:
+    """Checkpoint into the resume folder, commit the progress, then publish the declared outputs.
+
+    The commit comes after the checkpoint is complete, so a kill at any moment leaves a consistent state.
+    """
+    epoch = len(history)
+    save_checkpoint(resume.checkpoint(epoch), variant=settings.variant, model=model, optimizer=optimizer, epoch=epoch,
+                    seed=settings.seed, config_digest=resume.digest, device=device)
+    resume.commit(history)
+    publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
+    write_history(outputs.history, history)
+
+
+def run_training(npz_path: str | Path, split_config: dict, settings: TrainSettings, *, device: str,
+                 outputs: RunOutputs, resume_folder: str | Path) -> list[dict]:
+    """What rule train does: read the splits, fingerprint the run, train (or resume) and record."""
+    splits = load_splits(npz_path, split_config, names=("train", "val"))
+    digest = config_digest(settings, split_config, file_digest(npz_path, "sha256"))
+    log.info("training %s on %s (%d torch threads): %d training and %d validation images, config digest %s",
+             settings.variant, device, torch.get_num_threads(), len(splits["train"].y), len(splits["val"].y), digest)
+    return train_variant(settings, splits, device=device, digest=digest, outputs=outputs,
+                         resume_folder=resume_folder)

@@ -1,0 +1,21 @@
+"""Entry script of rule train: one CNN variant, a checkpoint and a history row per epoch, resumable."""
+
+from pathlib import Path
+
+import torch
+
+from torchbasics.runtime import claim_device, run_script
+from torchbasics.train import RunOutputs, TrainSettings, run_training
+
+
+def main(snakemake):
+    torch.set_num_threads(snakemake.threads)
+    settings = TrainSettings.from_config(snakemake.wildcards.variant, snakemake.params.train, snakemake.params.seed)
+    outputs = RunOutputs(history=Path(snakemake.output.history),
+                         checkpoints=[Path(path) for path in snakemake.output.epoch_checkpoints])
+    device, gpu_claim = claim_device(snakemake.params.train["device"])  # the claim is held while training runs
+    run_training(snakemake.input.npz, snakemake.params.split, settings, device=device, outputs=outputs,
+                 resume_folder=snakemake.params.resume_folder)
+
+
+run_script(snakemake, main)

@@ -204,3 +204,26 @@ def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
     with pytest.raises(InputError, match="2 checkpoint paths for 3 epochs"):
         train_variant(SETTINGS, splits, device="cpu", digest="d", outputs=outputs_in(tmp_path, epochs=2),
                       resume_folder=tmp_path / ".resume")
+
+
+def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
+    batched = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 2})
+    train(npz, tmp_path / "first", batched)
+    train(npz, tmp_path / "second", batched)
+    assert learning_columns(tmp_path / "first" / "history.csv") == learning_columns(tmp_path / "second" / "history.csv")
+    for epoch in (1, 2):
+        assert_same_weights(tmp_path / "first" / f"epoch_{epoch:02d}.pt", tmp_path / "second" / f"epoch_{epoch:02d}.pt")
+    history = read_history(tmp_path / "first" / "history.csv")
+    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+
+
+def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
+    from torchbasics.data import CifarImages, ResidentImages
+
+    split = load_splits(npz, SPLIT, ("train",))["train"]
+    loader = CifarImages(split.X, split.y).batches(50, epoch_generator(1, 1, 0))
+    resident = ResidentImages(split.X, split.y, "cpu").batches(50, epoch_generator(1, 1, 0))
+    pairs = list(zip(loader, resident, strict=True))
+    assert len(pairs) == 4  # 192 images: three batches of 50 and one of 42
+    for (images_a, labels_a), (images_b, labels_b) in pairs:
+        assert torch.equal(images_a, images_b) and torch.equal(labels_a, labels_b)

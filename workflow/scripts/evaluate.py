@@ -16,7 +16,8 @@ def main(snakemake):
     run_evaluation(snakemake.input.npz, snakemake.params.split, snakemake.input.best,
                    list(snakemake.input.epoch_checkpoints), snakemake.wildcards.variant,
                    batch_size=snakemake.params.eval["batch_size"], device=device,
-                   n_confused=snakemake.params.eval["n_confused_images"], outputs=outputs)
+                   n_confused=snakemake.params.eval["n_confused_images"], outputs=outputs,
+                   batching=snakemake.params.eval["batching"])
 
 
 run_script(snakemake, main)

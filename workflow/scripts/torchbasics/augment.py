@@ -27,6 +27,8 @@ SATURATION_RANGE = (0.8, 1.2)
 
 
 class Augmentation(Protocol):
+    resident: bool  # True: wants batches already on the training device (data.ResidentImages)
+
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """uint8 (B, 32, 32, 3) -> augmented float32 (B, 3, 32, 32) in [0, 1], drawing only from ``generator``."""
         ...
@@ -43,12 +45,14 @@ def training_transform() -> transforms.Compose:
 
 
 class TorchvisionAugmentation:
-    """The reference implementation: torchvision's transforms applied image by image.
+    """The reference implementation: torchvision's transforms applied image by image, on the CPU.
 
     torchvision's random transforms draw from torch's global RNG and take no generator, so each batch runs under
     a forked global RNG seeded from ``generator``: the result depends on the generator alone, and the global RNG
     (which, for one, initialises weights) is left as it was.
     """
+
+    resident = False  # takes CPU batches from a DataLoader
 
     def __init__(self) -> None:
         self.transform = training_transform()
@@ -60,7 +64,13 @@ class TorchvisionAugmentation:
             return torch.stack([self.transform(image) for image in images.numpy()])
 
 
-AUGMENTATIONS: dict[str, Callable[[], Augmentation]] = {"torchvision": TorchvisionAugmentation}
+def _batched() -> Augmentation:
+    from .batched_augment import BatchedAugmentation  # it imports this module's ranges
+
+    return BatchedAugmentation()
+
+
+AUGMENTATIONS: dict[str, Callable[[], Augmentation]] = {"batched": _batched, "torchvision": TorchvisionAugmentation}
 
 
 def make_augmentation(name: str) -> Augmentation:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .data import Split, load_splits
 from .errors import InputError
 from .io import atomic_path, read_json, write_json
-from .models import model_from_checkpoint, predict_logits
+from .models import model_from_checkpoint, predict_logits, to_fast_layout
 from .select import read_csv, write_csv
 from .stats import mcnemar_exact, wilson_interval
 
@@ -198,7 +198,8 @@ def read_best(best_path: str | Path, variant: str, checkpoints: list[str]) -> di
 
 
 def run_evaluation(npz_path: str | Path, split_config: dict, best_path: str | Path, checkpoints: list[str],
-                   variant: str, *, batch_size: int, device: str, n_confused: int, outputs: EvalOutputs) -> dict:
+                   variant: str, *, batch_size: int, device: str, n_confused: int, outputs: EvalOutputs,
+                   batching: str = "batched") -> dict:
     """What rule evaluate does: the chosen checkpoint on the test split, into every evaluation output."""
     best = read_best(best_path, variant, checkpoints)
     model, state = model_from_checkpoint(best["checkpoint"], variant)
@@ -206,7 +207,10 @@ def run_evaluation(npz_path: str | Path, split_config: dict, best_path: str | Pa
         raise InputError(f"{best['checkpoint']} holds epoch {state['epoch']}, but {best_path} chose {best['epoch']}")
     test = load_splits(npz_path, split_config, names=("test",))["test"]
     log.info("evaluating %s epoch %d on %d test images on %s", variant, best["epoch"], len(test.y), device)
-    result = Predictions.from_logits(predict_logits(model.to(device), test.X, batch_size, device), test.y)
+    model = model.to(device)
+    if batching == "batched":
+        model = to_fast_layout(model)
+    result = Predictions.from_logits(predict_logits(model, test.X, batch_size, device, batching), test.y)
     analysis = Analysis.of(result, test.label_names)
     metrics = {"variant": variant, "chosen_epoch": best["epoch"], "checkpoint": best["checkpoint"], "device": device,
                **analysis.summary}

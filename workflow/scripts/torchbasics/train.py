@@ -28,11 +28,11 @@ import torch
 import torch.nn.functional as F
 
 from .augment import Augmentation, make_augmentation
-from .data import CifarImages, Split, load_splits, training_loader
+from .data import CifarImages, ResidentImages, Split, load_splits
 from .errors import InputError
 from .fetch import file_digest
 from .io import atomic_path, read_json, write_json
-from .models import build_model, load_checkpoint, predict_logits, save_checkpoint
+from .models import build_model, load_checkpoint, predict_logits, save_checkpoint, to_fast_layout
 from .runtime import seed_everything
 from .select import write_history
 
@@ -108,17 +108,19 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, dataset: CifarImages,
+def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, images: CifarImages | ResidentImages,
                     augmentation: Augmentation, settings: TrainSettings, epoch: int, device: str,
                     progress: Progress) -> tuple[float, float]:
     """One pass over the training images; returns (mean training loss, images per second)."""
     model.train()
-    loader = training_loader(dataset, settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
+    batches = images.batches(settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
     augment_generator = epoch_generator(settings.seed, epoch, AUGMENT_STREAM)
     total_loss, seen = 0.0, 0
     started = time.perf_counter()
-    for batch, (images, labels) in enumerate(loader, start=1):
-        inputs = augmentation(images, augment_generator).to(device)
+    for batch, (uint8_images, labels) in enumerate(batches, start=1):
+        inputs = augmentation(uint8_images, augment_generator).to(device)
+        if augmentation.resident:
+            inputs = to_fast_layout(inputs)
         labels = labels.to(device)
         optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(inputs), labels)
@@ -130,13 +132,21 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, da
     return total_loss / seen, seen / (time.perf_counter() - started)
 
 
-def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str) -> tuple[float, float]:
+def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str,
+             batching: str = "batched") -> tuple[float, float]:
     """(mean cross-entropy, accuracy) on un-augmented images."""
-    logits = predict_logits(model, split.X, batch_size, device)
+    logits = predict_logits(model, split.X, batch_size, device, batching)
     labels = torch.from_numpy(split.y)
     loss = F.cross_entropy(logits, labels).item()
     accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
     return loss, accuracy
+
+
+def training_images(split: Split, augmentation: Augmentation, device: str) -> CifarImages | ResidentImages:
+    """The batch source the augmentation wants: on the device for the batched one, a DataLoader otherwise."""
+    if augmentation.resident:
+        return ResidentImages(split.X, split.y, device)
+    return CifarImages(split.X, split.y)
 
 
 # ------------------------------------------------------------------------------------------- resuming
@@ -236,7 +246,12 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
     if len(outputs.checkpoints) != settings.epochs:
         raise InputError(f"{len(outputs.checkpoints)} checkpoint paths for {settings.epochs} epochs")
     seed_everything(settings.seed)
+    augmentation = make_augmentation(settings.augment)
     model = build_model(settings.variant).to(device)
+    if augmentation.resident:  # the fast path: also the fast memory layout
+        model = to_fast_layout(model)
+    # Validation is batched like training: the reference path keeps the assignment's per-image ToTensor.
+    val_batching = "batched" if augmentation.resident else "torchvision"
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     resume = ResumeFolder(resume_folder, digest)
     history = resume_history(model, optimizer, resume, settings)
@@ -244,15 +259,14 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
         republish(history, resume, outputs)
         log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
 
-    dataset = CifarImages(splits["train"].X, splits["train"].y)
-    augmentation = make_augmentation(settings.augment)
+    dataset = training_images(splits["train"], augmentation, device)
     progress = Progress(settings.epochs, len(dataset), -(-len(dataset) // settings.batch_size))
     for epoch in range(len(history) + 1, settings.epochs + 1):
         progress.start_epoch(epoch)
         started = time.perf_counter()
         train_loss, images_per_s = train_one_epoch(model, optimizer, dataset, augmentation, settings, epoch, device,
                                                    progress)
-        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device)
+        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, val_batching)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": val_accuracy,
                         "seconds": round(time.perf_counter() - started, 3), "images_per_s": round(images_per_s, 1),
                         "device": device})

@@ -1,0 +1,174 @@
+#!/usr/bin/env python
+"""Training and evaluation throughput of the reference and the batched paths, in one run on one machine.
+
+    .venv/bin/python benchmarks/throughput.py            # about 3 minutes on a 2-core CPU
+    .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
+    .venv/bin/python benchmarks/throughput.py --device cuda
+
+Measures, on made-up 32x32 images (the speed does not depend on their content):
+  * training images/s of both variants with train.augment = torchvision (the assignment's per-image transforms
+    from a DataLoader) and batched (the split on the device, per-batch augmentation, channels_last), through
+    the pipeline's own training loop (torchbasics.train.train_one_epoch);
+  * evaluation images/s with eval.batching = torchvision (ToTensor per image, batch 64) and batched (batch 500);
+  * the denoising grid solved setting by setting (solver loop) and as one batch (solver batched);
+  * the machine's float32 matrix-multiply rate, and the fraction of it the batched training reaches (the
+    model's training FLOPs per image, about 3x its forward pass, times images/s).
+The last line is machine-readable: key=value pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
+
+from torchbasics import denoise  # noqa: E402
+from torchbasics.augment import make_augmentation  # noqa: E402
+from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.train import Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
+from torchbasics.data import Split  # noqa: E402
+
+BACKENDS = ("torchvision", "batched")
+BATCH_SIZE = 64
+EVAL_BATCH = {"torchvision": 64, "batched": 500}
+
+
+def matmul_rate(device: str, size: int = 2048, repeats: int = 10) -> float:
+    """float32 FLOP/s of a square matrix product, best of ``repeats``."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        a @ b
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def forward_flops_per_image(variant: str) -> float:
+    """Multiply-adds of the convolutions and linear layers of one forward pass, times 2."""
+    model = build_model(variant)
+    macs = []
+
+    def count(module, inputs, output):
+        if isinstance(module, torch.nn.Conv2d):
+            kernel = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+            macs.append(output[0].numel() * kernel)
+        elif isinstance(module, torch.nn.Linear):
+            macs.append(module.in_features * module.out_features)
+
+    hooks = [module.register_forward_hook(count) for module in model.modules()]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 32, 32))
+    for hook in hooks:
+        hook.remove()
+    return 2.0 * sum(macs)
+
+
+def training_rate(variant: str, backend: str, split: Split, device: str) -> float:
+    """Images/s of the pipeline's training loop over ``split`` (after a short warm-up pass)."""
+    torch.manual_seed(0)
+    settings = TrainSettings(variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend)
+    augmentation = make_augmentation(backend)
+    model = build_model(variant).to(device)
+    if augmentation.resident:
+        model = to_fast_layout(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    warm_up = Split(split.X[:4 * BATCH_SIZE], split.y[:4 * BATCH_SIZE], split.label_names, 0)
+    for part in (warm_up, split):
+        images = training_images(part, augmentation, device)
+        progress = Progress(1, len(images), -(-len(images) // BATCH_SIZE))
+        progress.start_epoch(1)
+        _, rate = train_one_epoch(model, optimizer, images, augmentation, settings, 1, device, progress)
+    return rate
+
+
+def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str) -> float:
+    model = build_model(variant).to(device)
+    if batching == "batched":
+        model = to_fast_layout(model)
+    predict_logits(model, X[:EVAL_BATCH[batching] * 2], EVAL_BATCH[batching], device, batching)  # warm-up
+    synchronize(device)
+    start = time.perf_counter()
+    predict_logits(model, X, EVAL_BATCH[batching], device, batching)
+    synchronize(device)
+    return len(X) / (time.perf_counter() - start)
+
+
+def denoise_seconds(solver: str, size: int, iterations: int, device: str) -> float:
+    noisy = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
+    settings = denoise.grid([0.3, 0.9], [0.5, 1.5])
+    denoise.solve_grid(noisy, settings, "L1", 2, solver)  # warm-up: the first convolutions set up their kernels
+    synchronize(device)
+    start = time.perf_counter()
+    denoise.solve_grid(noisy, settings, "L1", iterations, solver)
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (fewer images and iterations)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    n_train, n_eval = (640, 2000) if args.quick else (6400, 10000)
+    denoise_size, denoise_iterations = (128, 20) if args.quick else (340, 100)
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(max(n_train, n_eval), 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, size=len(X)).astype(np.int64)
+    split = Split(X[:n_train], y[:n_train], [str(i) for i in range(10)], 0)
+    device = args.device
+
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, device {device}"
+          + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else ""))
+    rate = matmul_rate(device)
+    print(f"float32 matmul: {rate / 1e9:.1f} GFLOP/s")
+
+    results = {}
+    for variant in VARIANTS:
+        for backend in BACKENDS:
+            results[f"train_{variant}_{backend}"] = training_rate(variant, backend, split, device)
+            print(f"train {variant:8s} {backend:11s}: {results[f'train_{variant}_{backend}']:8.0f} images/s")
+    for batching in BACKENDS:
+        results[f"eval_{batching}"] = evaluation_rate("plain", batching, X[:n_eval], device)
+        print(f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s "
+              f"(batch {EVAL_BATCH[batching]})")
+    for solver in ("loop", "batched"):
+        results[f"denoise_{solver}"] = denoise_seconds(solver, denoise_size, denoise_iterations, device)
+        print(f"denoise 2x2 L1 grid, {denoise_size}x{denoise_size}, {denoise_iterations} iterations, {solver:7s}: "
+              f"{results[f'denoise_{solver}']:.2f} s")
+
+    summary = {
+        "train_plain_speedup": results["train_plain_batched"] / results["train_plain_torchvision"],
+        "train_residual_speedup": results["train_residual_batched"] / results["train_residual_torchvision"],
+        "eval_speedup": results["eval_batched"] / results["eval_torchvision"],
+        "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_batched"] / rate,
+        "denoise_batched_over_loop_time": results["denoise_batched"] / results["denoise_loop"],
+        "train_plain_batched_ips": results["train_plain_batched"],
+        "train_plain_torchvision_ips": results["train_plain_torchvision"],
+    }
+    print(f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
+          f"residual: {forward_flops_per_image('residual') / 1e6:.1f}")
+    print(" ".join(f"{key}={value:.3g}" if value < 100 else f"{key}={value:.0f}" for key, value in summary.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -69,6 +69,7 @@ rule plot_train_loss:
     input:
         history=rules.train.output.history,
         best=rules.select_epoch.output.best,
+        plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
             "results/train/{variant}/loss.png",
@@ -115,6 +116,7 @@ rule evaluate:
 rule plot_evaluate_confusion:
     input:
         confusion=rules.evaluate.output.confusion,
+        plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
             "results/eval/{variant}/confusion.png",
@@ -134,6 +136,7 @@ rule plot_evaluate_confusion:
 rule plot_evaluate_confused:
     input:
         confused_images=rules.evaluate.output.confused_images,
+        plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
             "results/eval/{variant}/confused_images.png",
@@ -175,6 +178,7 @@ rule compare:
 rule plot_compare:
     input:
         per_class=expand(rules.evaluate.output.per_class, variant=COMPARED_VARIANTS),
+        plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
             "results/compare/per_class_accuracy.png",

@@ -28,3 +28,11 @@ def source_file(name):
 
 def has_clean_parrot():
     return "parrot_clean" in SOURCES
+
+
+# The plotting modules, as inputs of the plot rules: Snakemake tracks a rule's own script but not what it
+# imports, so without these a change of a figure's code or style would not re-run its plot.
+PLOTTING_CODE = {
+    "part1": workflow.source_path("../scripts/torchbasics/plots_part1.py"),
+    "part2": workflow.source_path("../scripts/torchbasics/plots_part2.py"),
+}

@@ -32,6 +32,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/autograd.smk"
 include: "workflow/rules/denoise.smk"
 include: "workflow/rules/classifier.smk"
+include: "workflow/rules/report.smk"
 
 
 # The default target: every stage (each rule file adds its stage's outputs to ALL_TARGETS).

@@ -1,6 +1,7 @@
 """Shared fixtures. The library lives in workflow/scripts/ (where Snakemake's scripts import it from)."""
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,30 @@ def repo() -> Path:
 SMOKE_TIMEOUT_S = 1200
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = SMOKE_TIMEOUT_S):
-    """Run the repository's Snakefile in ``workdir`` with config.yaml + tests/smoke.yaml, return the result."""
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "workflow", "envs", "profiles", "tests/smoke.yaml")
+
+
+def copy_workflow(target: Path) -> Path:
+    """A copy of the workflow's own files (no .venv, results or resources), for tests that edit its code."""
+    import shutil
+
+    for name in WORKFLOW_FILES:
+        source, destination = REPO / name, target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination)
+    return target
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = SMOKE_TIMEOUT_S,
+                  workflow: Path = REPO):
+    """Run ``workflow``'s Snakefile in ``workdir`` with its config.yaml + tests/smoke.yaml; return the result."""
     import subprocess
 
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(REPO / "config.yaml"), str(REPO / "tests" / "smoke.yaml"),
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(workflow / "Snakefile"), "--directory",
+               str(workdir), "--configfile", str(workflow / "config.yaml"), str(workflow / "tests" / "smoke.yaml"),
                "--cores", "2", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
@@ -31,12 +50,25 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
     return result
 
 
+@dataclass
+class SmokeRun:
+    workdir: Path  # where results/, resources/ and logs/ are
+    workflow: Path  # the copy of the workflow that made them (tests may edit its code)
+
+
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory) -> Path:
-    """The whole pipeline run once on the smoke config and made-up inputs; returns its working directory."""
+def smoke_run_copy(tmp_path_factory) -> SmokeRun:
+    """The smoke run, made by a copy of the workflow, so that a test can edit that copy's code afterwards."""
     from make_inputs import write_smoke_inputs
 
+    workflow = copy_workflow(tmp_path_factory.mktemp("workflow"))
     workdir = tmp_path_factory.mktemp("smoke")
     write_smoke_inputs(workdir)
-    run_snakemake(workdir)
-    return workdir
+    run_snakemake(workdir, workflow=workflow)
+    return SmokeRun(workdir, workflow)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_run_copy) -> Path:
+    """The whole pipeline run once on the smoke config and made-up inputs; returns its working directory."""
+    return smoke_run_copy.workdir

@@ -88,6 +88,6 @@ def test_comparison_outputs(smoke_run):
     assert_figure(folder / "per_class_accuracy")
 
 
-def test_the_stage_is_complete(smoke_run):
-    result = run_snakemake(smoke_run, "classifier", "--dry-run")
+def test_the_stage_is_complete(smoke_run_copy):
+    result = run_snakemake(smoke_run_copy.workdir, "classifier", "--dry-run", workflow=smoke_run_copy.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr

@@ -1,1 +1,85 @@
-# The autograd stage's rules (being written).
+# Part 1.1: the Taylor series of sine, its autograd gradient against cos, and how fast the series converges.
+# Compute rules write tables; the plot rules read only those tables, so a figure can be redrawn alone. Each job
+# gets only the settings it uses as params, so changing one setting re-runs only the jobs that depend on it.
+
+AUTOGRAD = config["autograd"]
+
+
+rule autograd_gradients:
+    output:
+        table="results/autograd/gradients.csv",
+        summary="results/autograd/summary.json",
+    params:
+        n_terms=AUTOGRAD["n_terms"],
+        n_points=AUTOGRAD["n_points"],
+        dtype=AUTOGRAD["dtype"],
+        device=AUTOGRAD["device"],
+        seed=config["seed"],
+    log:
+        "logs/autograd/gradients.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/autograd_gradients.py"
+
+
+rule autograd_convergence:
+    output:
+        table="results/autograd/convergence.csv",
+    params:
+        max_terms=AUTOGRAD["convergence_max_terms"],
+        n_points=AUTOGRAD["convergence_points"],
+        device=AUTOGRAD["device"],
+    log:
+        "logs/autograd/convergence.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/autograd_convergence.py"
+
+
+rule autograd_plot_gradient:
+    input:
+        table=rules.autograd_gradients.output.table,
+        summary=rules.autograd_gradients.output.summary,
+    output:
+        png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst",
+                   category="Autograd"),
+        svg="results/autograd/gradient.svg",
+    params:
+        figure="gradient",
+    log:
+        "logs/autograd/plot_gradient.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/autograd_plot.py"
+
+
+rule autograd_plot_convergence:
+    input:
+        table=rules.autograd_convergence.output.table,
+    output:
+        png=report("results/autograd/convergence.png", caption="../report/autograd_convergence.rst",
+                   category="Autograd"),
+        svg="results/autograd/convergence.svg",
+    params:
+        figure="convergence",
+    log:
+        "logs/autograd/plot_convergence.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/autograd_plot.py"
+
+
+# Stage target: every output of part 1.1.
+rule autograd:
+    input:
+        rules.autograd_gradients.output,
+        rules.autograd_convergence.output,
+        rules.autograd_plot_gradient.output,
+        rules.autograd_plot_convergence.output,
+
+
+ALL_TARGETS.extend(rules.autograd.input)

@@ -1,1 +1,120 @@
-# The denoise stage's rules (being written).
+# Part 1.2: total-variation denoising of the parrot by normalised gradient descent, over a grid of lr x alpha,
+# one job per norm. Compute rules write images and tables; the plot rules read only those.
+
+DENOISE = config["denoise"]
+# The grid in the order of its images: lr by lr, alpha within lr (a contact sheet's rows and columns).
+DENOISE_GRID = [{"lr": float(lr), "alpha": float(alpha)} for lr in DENOISE["lr"] for alpha in DENOISE["alpha"]]
+# One norm's denoised images, in grid order (the {norm} wildcard left open).
+DENOISE_IMAGES = [f"results/denoise/{{norm}}/lr{setting['lr']}_alpha{setting['alpha']}.png"
+                  for setting in DENOISE_GRID]
+# The noisy parrot and, when one is configured, its clean original (the reference for PSNR/SSIM).
+PARROT_IMAGES = {"noisy": "resources/parrot/noisy.png"} | (
+    {"clean": "resources/parrot/clean.png"} if has_clean_parrot() else {}
+)
+
+
+rule denoise_grid:
+    input:
+        **PARROT_IMAGES,
+    output:
+        images=DENOISE_IMAGES,
+        table="results/denoise/{norm}/results.csv",
+        losses="results/denoise/{norm}/losses.csv",
+    wildcard_constraints:
+        norm="|".join(DENOISE["norms"]),
+    params:
+        grid=DENOISE_GRID,
+        iterations=DENOISE["iterations"],
+        solver=DENOISE["solver"],
+        device=DENOISE["device"],
+    threads: 2
+    log:
+        "logs/denoise/grid_{norm}.log",
+    benchmark:
+        "benchmarks/denoise_grid/{norm}.tsv"
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_grid.py"
+
+
+rule denoise_summary:
+    input:
+        **PARROT_IMAGES,
+        tables=expand(rules.denoise_grid.output.table, norm=DENOISE["norms"]),
+    output:
+        table="results/denoise/results.csv",
+        best="results/denoise/best.json",
+    log:
+        "logs/denoise/summary.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_summary.py"
+
+
+rule denoise_plot_contact_sheet:
+    input:
+        table=rules.denoise_grid.output.table,
+        images=DENOISE_IMAGES,
+    output:
+        png=report("results/denoise/figures/contact_sheet_{norm}.png", caption="../report/denoise_contact_sheet.rst",
+                   category="Denoising", subcategory="{norm}"),
+        svg="results/denoise/figures/contact_sheet_{norm}.svg",
+    params:
+        figure="contact_sheet",
+    log:
+        "logs/denoise/plot_contact_sheet_{norm}.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_plot.py"
+
+
+rule denoise_plot_comparison:
+    input:
+        **PARROT_IMAGES,
+        best=rules.denoise_summary.output.best,
+        images=expand(DENOISE_IMAGES, norm=DENOISE["norms"]),
+    output:
+        png=report("results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst",
+                   category="Denoising"),
+        svg="results/denoise/figures/comparison.svg",
+    params:
+        figure="comparison",
+    log:
+        "logs/denoise/plot_comparison.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_plot.py"
+
+
+rule denoise_plot_loss_curves:
+    input:
+        losses=expand(rules.denoise_grid.output.losses, norm=DENOISE["norms"]),
+    output:
+        png=report("results/denoise/figures/loss_curves.png", caption="../report/denoise_loss_curves.rst",
+                   category="Denoising"),
+        svg="results/denoise/figures/loss_curves.svg",
+    params:
+        figure="loss_curves",
+    log:
+        "logs/denoise/plot_loss_curves.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_plot.py"
+
+
+# Stage target: every output of part 1.2.
+rule denoise:
+    input:
+        expand(rules.denoise_grid.output, norm=DENOISE["norms"]),
+        rules.denoise_summary.output,
+        expand(rules.denoise_plot_contact_sheet.output, norm=DENOISE["norms"]),
+        rules.denoise_plot_comparison.output,
+        rules.denoise_plot_loss_curves.output,
+
+
+ALL_TARGETS.extend(rules.denoise.input)

@@ -18,7 +18,8 @@ from .data import Split, load_splits
 from .errors import InputError
 from .io import atomic_path, read_json, write_json
 from .models import model_from_checkpoint, predict_logits, to_fast_layout
-from .select import read_csv, write_csv
+from .select import read_csv
+from .tables import write_csv
 from .stats import mcnemar_exact, wilson_interval
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class EvalOutputs:
 def write_confusion(path: str | Path, fractions: np.ndarray, label_names: list[str]) -> None:
     rows = [{CONFUSION_CORNER: name, **dict(zip(label_names, map(float, fractions[i])))}
             for i, name in enumerate(label_names)]
-    write_csv(path, (CONFUSION_CORNER, *label_names), rows)
+    write_csv(path, rows, (CONFUSION_CORNER, *label_names))
 
 
 def read_confusion(path: str | Path) -> tuple[np.ndarray, list[str]]:
@@ -157,7 +158,7 @@ def write_predictions(path: str | Path, result: Predictions, split: Split) -> No
              "confidence": float(confidence)}
             for position, (true, predicted, confidence) in enumerate(zip(result.true, result.predicted,
                                                                          result.confidence))]
-    write_csv(path, tuple(PREDICTION_TYPES), rows)
+    write_csv(path, rows, PREDICTION_TYPES)
 
 
 def read_predictions(path: str | Path) -> list[dict]:
@@ -214,7 +215,7 @@ def run_evaluation(npz_path: str | Path, split_config: dict, best_path: str | Pa
     analysis = Analysis.of(result, test.label_names)
     metrics = {"variant": variant, "chosen_epoch": best["epoch"], "checkpoint": best["checkpoint"], "device": device,
                **analysis.summary}
-    write_csv(outputs.per_class, PER_CLASS_COLUMNS, per_class_accuracy(analysis.counts, test.label_names))
+    write_csv(outputs.per_class, per_class_accuracy(analysis.counts, test.label_names), PER_CLASS_COLUMNS)
     write_confusion(outputs.confusion, analysis.fractions, test.label_names)
     write_predictions(outputs.predictions, result, test)
     write_confused_images(outputs.confused_images, result, test, analysis.worst, analysis.confused_with, n_confused)
@@ -279,7 +280,7 @@ def run_comparison(names: tuple[str, str], predictions: list[str], metrics: list
     summary = mcnemar_summary(first_right, second_right, names)
     rows = [variant_row(name, read_json(metrics_path), read_json(best_path), summary if position else None)
             for position, (name, metrics_path, best_path) in enumerate(zip(names, metrics, bests))]
-    write_csv(table, VARIANT_COLUMNS, rows)
+    write_csv(table, rows, VARIANT_COLUMNS)
     write_json(test, summary)
     log.info("%s", summary["conclusion"])
     return summary

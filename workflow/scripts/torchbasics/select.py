@@ -1,5 +1,5 @@
-"""A training run's per-epoch history (its CSV format), the choice of epoch by validation loss, and the CSV
-helpers that part 2's tables share.
+"""A training run's per-epoch history (its CSV format), the choice of epoch by validation loss, and the checked
+CSV reader that part 2's tables share.
 
 Torch-free on purpose: the selection rule and the plots only read CSV and JSON.
 """
@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .errors import InputError
-from .io import atomic_path
+from .tables import write_csv
 
 # One row per completed epoch. seconds: the epoch's wall time (training and validation); images_per_s: training
 # images per second of the training pass (augmentation included); device: where it ran.
@@ -19,14 +19,6 @@ _HISTORY_TYPES = {"epoch": int, "train_loss": float, "val_loss": float, "val_acc
                   "images_per_s": float, "device": str}
 HISTORY_COLUMNS = tuple(_HISTORY_TYPES)
 SELECTION_RULE = "lowest validation loss; ties go to the earlier epoch"
-
-
-def write_csv(path: str | Path, columns: tuple[str, ...], rows: list[dict]) -> None:
-    """Write dict rows atomically. Floats are written in full (repr), so equal numbers give equal files."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def read_csv(path: str | Path, types: dict[str, type], what: str) -> list[dict]:
@@ -50,7 +42,7 @@ def _typed_row(row: dict, types: dict[str, type], path, line: int) -> dict:
 
 
 def write_history(path: str | Path, rows: list[dict]) -> None:
-    write_csv(path, HISTORY_COLUMNS, rows)
+    write_csv(path, rows, HISTORY_COLUMNS)
 
 
 def read_history(path: str | Path) -> list[dict]:

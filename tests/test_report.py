@@ -1,0 +1,71 @@
+"""The report stage after a smoke run: the summary page, Snakemake's report, and regeneration without retraining."""
+
+import os
+import re
+
+from conftest import run_snakemake
+
+QUESTIONS = ["1.1 b", "1.1 c, d", "1.2 b", "1.2 c", "2.0 f", "2.0 g i, ii", "2.0 g iii", "2.0 g iv", "2.0 h"]
+
+
+def test_summary_answers_every_question_with_embedded_figures(smoke_run):
+    page = (smoke_run / "results" / "report" / "summary.html").read_text()
+    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    for question in QUESTIONS:
+        assert question in page and question in markdown, question
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    embedded = re.findall(r'src="data:image/png;base64,', page)
+    assert len(linked) == len(embedded) >= 12  # 2 autograd, 3 denoise, 2 loss, 2x2 eval, 1 compare
+    assert "http" not in re.sub(r"https://json-schema[^\s\"]*", "", page.split("<pre>")[0])  # nothing fetched
+    for section in ("How this run was made", "sha256", "torch"):
+        assert section in page
+
+
+def test_summary_numbers_come_from_the_run(smoke_run):
+    import json
+
+    metrics = json.loads((smoke_run / "results" / "eval" / "plain" / "metrics.json").read_text())
+    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    assert f"accuracy {100 * metrics['accuracy']:.1f}%" in markdown
+    assert f"The worst class is **{metrics['worst_class']}**" in markdown
+
+
+def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
+    report = tmp_path / "report.html"
+    run_snakemake(smoke_run_copy.workdir, "--report", str(report), workflow=smoke_run_copy.workflow)
+    content = report.read_text()
+    figures = [path.relative_to(smoke_run_copy.workdir).as_posix()
+               for path in (smoke_run_copy.workdir / "results").rglob("*.png")
+               if "denoise/L" not in path.as_posix()]  # the denoised images are data, not report figures
+    assert figures
+    for figure in figures:
+        assert figure in content, figure
+    for category in ("Autograd", "Denoising", "Training", "Evaluation", "Comparison", "Summary"):
+        assert category in content, category
+
+
+COMPUTE_RULES = ("train", "evaluate", "denoise_grid", "autograd_gradients", "autograd_convergence",
+                 "prepare_cifar10", "select_epoch", "compare", "denoise_summary")
+
+
+def planned_jobs(smoke_run_copy) -> set[str]:
+    result = run_snakemake(smoke_run_copy.workdir, "-n", workflow=smoke_run_copy.workflow)
+    return set(re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE))
+
+
+def test_editing_plot_code_reruns_only_plots(smoke_run_copy):
+    assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
+    library = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics"
+    originals = {module: (module.read_text(), module.stat()) for module in library.glob("plots*.py")}
+    assert originals
+    try:
+        for module, (text, _) in originals.items():
+            module.write_text(text + "\n# a style change\n")
+        jobs = planned_jobs(smoke_run_copy)
+    finally:  # put the copy back as it was (content and times), for the other tests of the same smoke run
+        for module, (text, stat) in originals.items():
+            module.write_text(text)
+            os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert jobs, "editing the plotting code re-ran nothing: plot rules do not track their code"
+    assert not jobs & set(COMPUTE_RULES), jobs & set(COMPUTE_RULES)
+    assert planned_jobs(smoke_run_copy) == set()

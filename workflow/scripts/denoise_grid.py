@@ -1,0 +1,31 @@
+"""Entry script of rule denoise_grid: one norm's grid of (lr, alpha) settings, each image, its quality, its losses."""
+
+import torch
+
+from torchbasics import denoise, images
+from torchbasics.runtime import resolve_device, run_script
+from torchbasics.tables import write_csv
+
+
+def main(snakemake):
+    params = snakemake.params
+    torch.set_num_threads(snakemake.threads)  # torch would take every core, whatever Snakemake granted the job
+    device = resolve_device(params.device)
+    noisy = images.load_rgb(snakemake.input.noisy)
+    clean_path = snakemake.input.get("clean")  # optional: without it, the quality columns stay empty
+    clean = images.load_rgb(clean_path) if clean_path else None
+    denoise.check_reference(noisy, clean, snakemake.input.noisy, clean_path)
+    grid = [denoise.Setting(**setting) for setting in params.grid]  # in the order of snakemake.output.images
+    solutions = denoise.solve_grid(denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm,
+                                   params.iterations, params.solver)
+    reference = None if clean is None else denoise.to_tensor(clean)
+    rows = []
+    for solution, target in zip(solutions, snakemake.output.images):
+        pixels = denoise.to_pixels(solution.image)
+        images.save_png(pixels, target)
+        rows.append(denoise.result_row(snakemake.wildcards.norm, solution, pixels, reference, target))
+    write_csv(snakemake.output.table, rows, denoise.RESULT_COLUMNS)
+    write_csv(snakemake.output.losses, denoise.loss_rows(snakemake.wildcards.norm, solutions), denoise.LOSS_COLUMNS)
+
+
+run_script(snakemake, main)

@@ -1,0 +1,64 @@
+"""Entry script of the denoising plot rules: one figure (params.figure) from the stage's tables and images."""
+
+from collections import defaultdict
+
+from torchbasics import images, plots_part1
+from torchbasics.io import read_json
+from torchbasics.runtime import run_script
+from torchbasics.tables import read_csv
+
+
+def contact_sheet(snakemake):
+    rows = read_csv(snakemake.input.table)
+    lrs = list(dict.fromkeys(row["lr"] for row in rows))
+    alphas = list(dict.fromkeys(row["alpha"] for row in rows))
+    return plots_part1.contact_sheet(
+        [images.load_rgb(row["image"]) for row in rows], [_quality_title(row) for row in rows],
+        n_rows=len(lrs), n_cols=len(alphas), row_labels=[f"lr = {lr:g}" for lr in lrs],
+        col_labels=[f"alpha = {alpha:g}" for alpha in alphas],
+        title=f"{snakemake.wildcards.norm} denoising, {rows[0]['iterations']} iterations")
+
+
+def comparison(snakemake):
+    summary = read_json(snakemake.input.best)
+    noisy_psnr = summary["noisy"]["psnr"]
+    panels = [(images.load_rgb(snakemake.input.noisy),
+               "noisy input" + ("" if noisy_psnr is None else f"\nPSNR {noisy_psnr:.2f} dB"))]
+    for norm, row in summary["best"].items():
+        panels.append((images.load_rgb(row["image"]),
+                       f"{norm}, lr {row['lr']:g}, alpha {row['alpha']:g}\n{_quality_title(row)}"))
+    if snakemake.input.get("clean"):
+        panels.append((images.load_rgb(snakemake.input.clean), "clean original"))
+    title = ("The best setting of each norm, by PSNR against the clean original" if noisy_psnr is not None
+             else "No clean original to judge by: the grid's centre setting of each norm")
+    return plots_part1.comparison_figure(*zip(*panels), title=title)
+
+
+def loss_curves(snakemake):
+    curves = {}
+    for table in snakemake.input.losses:
+        rows = read_csv(table)
+        lines = defaultdict(lambda: ([], []))  # (lr, alpha) -> (iterations, losses)
+        for row in rows:
+            iterations, losses = lines[row["lr"], row["alpha"]]
+            iterations.append(row["iteration"])
+            losses.append(row["loss"])
+        curves[rows[0]["norm"]] = dict(lines)
+    return plots_part1.loss_curves_figure(curves)
+
+
+def _quality_title(row):
+    if row["psnr"] is None:
+        return f"final loss {row['final_loss']:.4g}"
+    return f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}"
+
+
+FIGURES = {"contact_sheet": contact_sheet, "comparison": comparison, "loss_curves": loss_curves}
+
+
+def main(snakemake):
+    figure = FIGURES[snakemake.params.figure](snakemake)
+    plots_part1.save_figure(figure, snakemake.output.png, snakemake.output.svg)
+
+
+run_script(snakemake, main)

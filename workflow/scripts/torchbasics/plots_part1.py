@@ -1,0 +1,128 @@
+"""The figures of part 1 (autograd and denoising), drawn only from the tables and images the compute rules wrote.
+
+Every figure is saved as PNG and SVG. Matplotlib runs on the Agg backend: jobs have no display.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+
+PNG_DPI = 150
+TILE_INCHES = 3.2  # width of one image tile; heights follow the image's aspect ratio
+
+
+def save_figure(figure, png: str | os.PathLike, svg: str | os.PathLike) -> None:
+    """Save ``figure`` as PNG and SVG, each atomically, and release it."""
+    for target, kind in ((png, "png"), (svg, "svg")):
+        with atomic_path(target, suffix="." + kind) as tmp:
+            figure.savefig(tmp, format=kind, dpi=PNG_DPI, bbox_inches="tight")
+    plt.close(figure)
+
+
+# ------------------------------------------------------------------------------------------- autograd
+
+def gradient_figure(rows: list[dict], n_terms: int):
+    """dz/dx at the sampled points over the exact derivative cos(x)."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    curve = np.linspace(-math.pi, math.pi, 400)
+    axes.plot(curve, np.cos(curve), color="0.6", linewidth=2.5, label="cos(x)")
+    axes.scatter([row["x"] for row in rows], [row["dzdx"] for row in rows], s=14, color="C3", zorder=3,
+                 label=f"dz/dx by autograd ({len(rows)} points)")
+    worst = max(row["abs_error"] for row in rows)
+    axes.set(xlabel="x", ylabel="dz/dx", title=f"Gradient of the {n_terms}-term Taylor series of sin(x)\n"
+                                                 f"max |dz/dx - cos x| = {worst:.2g}")
+    axes.set_xticks([-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi], ["-π", "-π/2", "0", "π/2", "π"])
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower center")
+    return figure
+
+
+def convergence_figure(rows: list[dict]):
+    """Max error of the series' value and of its autograd gradient against the number of terms, log scale."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for dtype, marker in (("float64", "o"), ("float32", "s")):
+        dtype_rows = [row for row in rows if row["dtype"] == dtype]
+        terms = [row["n_terms"] for row in dtype_rows]
+        for column, label, color in (("max_value_error", "value vs sin", "C0"),
+                                     ("max_gradient_error", "gradient vs cos", "C1")):
+            errors = [max(row[column], np.finfo(float).tiny) for row in dtype_rows]  # log axes cannot show 0
+            axes.semilogy(terms, errors, marker=marker, color=color, linestyle="-" if dtype == "float64" else ":",
+                          label=f"{label} ({dtype})")
+    axes.set(xlabel="terms of the series", ylabel="max |error| over [-π, π]",
+             title="Taylor series of sin: convergence of value and gradient")
+    axes.grid(alpha=0.3, which="both")
+    axes.legend()
+    return figure
+
+
+# ------------------------------------------------------------------------------------------- denoising
+
+def contact_sheet(images: Sequence[np.ndarray], titles: Sequence[str], n_rows: int, n_cols: int,
+                  row_labels: Sequence[str], col_labels: Sequence[str], title: str):
+    """Images on an n_rows x n_cols grid (row-major), each tile titled, rows and columns labelled."""
+    figure, axes = _image_grid(images[0].shape, n_rows, n_cols)
+    for ax, image, tile_title in zip(axes.flat, images, titles):
+        ax.imshow(image)
+        ax.set_title(tile_title, fontsize=9)
+    for ax, label in zip(axes[:, 0], row_labels):
+        ax.set_ylabel(label)
+    for ax, label in zip(axes[-1, :], col_labels):
+        ax.set_xlabel(label)
+    figure.suptitle(title)
+    return figure
+
+
+def comparison_figure(images: Sequence[np.ndarray], titles: Sequence[str], title: str, crop_fraction: float = 0.25):
+    """The images side by side, and below them the same central crop of each, where the detail shows."""
+    figure, axes = _image_grid(images[0].shape, 2, len(images))
+    figure.suptitle(title)
+    height, width = images[0].shape[:2]
+    crop_h, crop_w = max(1, int(height * crop_fraction)), max(1, int(width * crop_fraction))
+    top, left = (height - crop_h) // 2, (width - crop_w) // 2
+    for column, (image, panel_title) in enumerate(zip(images, titles)):
+        axes[0, column].imshow(image)
+        axes[0, column].set_title(panel_title, fontsize=9)
+        axes[1, column].imshow(image[top:top + crop_h, left:left + crop_w])
+    axes[1, 0].set_ylabel("central crop")
+    return figure
+
+
+LINE_STYLES = ["-", "--", ":", "-."]
+
+
+def loss_curves_figure(curves: dict[str, dict[tuple[float, float], tuple[list[int], list[float]]]]):
+    """One panel per norm, one line per (lr, alpha) setting: loss against iteration (log scale). A line's colour
+    tells its alpha and its style its lr, so that a grid larger than the colour cycle stays readable."""
+    figure, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.5), squeeze=False)
+    for ax, (norm, lines) in zip(axes[0], curves.items()):
+        lrs = sorted({lr for lr, _ in lines})
+        alphas = sorted({alpha for _, alpha in lines})
+        for (lr, alpha), (iterations, losses) in lines.items():
+            ax.plot(iterations, losses, linewidth=1.2, label=f"lr {lr:g}, alpha {alpha:g}",
+                    color=f"C{alphas.index(alpha) % 10}", linestyle=LINE_STYLES[lrs.index(lr) % len(LINE_STYLES)])
+        ax.set_yscale("log")
+        ax.set(xlabel="iteration", ylabel="loss", title=f"{norm} loss of every setting")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7, ncol=2)
+    return figure
+
+
+def _image_grid(shape: tuple[int, ...], n_rows: int, n_cols: int):
+    """A figure of n_rows x n_cols axes for images of ``shape``, without ticks."""
+    aspect = shape[0] / shape[1]
+    figure, axes = plt.subplots(n_rows, n_cols, squeeze=False, layout="constrained",
+                                figsize=(TILE_INCHES * n_cols + 0.5, (TILE_INCHES * aspect + 0.4) * n_rows + 0.5))
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return figure, axes

@@ -42,6 +42,7 @@ rule autograd_plot_gradient:
     input:
         table=rules.autograd_gradients.output.table,
         summary=rules.autograd_gradients.output.summary,
+        plotting_code=PLOTTING_CODE["part1"],
     output:
         png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst",
                    category="Autograd"),
@@ -59,6 +60,7 @@ rule autograd_plot_gradient:
 rule autograd_plot_convergence:
     input:
         table=rules.autograd_convergence.output.table,
+        plotting_code=PLOTTING_CODE["part1"],
     output:
         png=report("results/autograd/convergence.png", caption="../report/autograd_convergence.rst",
                    category="Autograd"),

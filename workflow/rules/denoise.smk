@@ -57,6 +57,7 @@ rule denoise_plot_contact_sheet:
     input:
         table=rules.denoise_grid.output.table,
         images=DENOISE_IMAGES,
+        plotting_code=PLOTTING_CODE["part1"],
     output:
         png=report("results/denoise/figures/contact_sheet_{norm}.png", caption="../report/denoise_contact_sheet.rst",
                    category="Denoising", subcategory="{norm}"),
@@ -76,6 +77,7 @@ rule denoise_plot_comparison:
         **PARROT_IMAGES,
         best=rules.denoise_summary.output.best,
         images=expand(DENOISE_IMAGES, norm=DENOISE["norms"]),
+        plotting_code=PLOTTING_CODE["part1"],
     output:
         png=report("results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst",
                    category="Denoising"),
@@ -93,6 +95,7 @@ rule denoise_plot_comparison:
 rule denoise_plot_loss_curves:
     input:
         losses=expand(rules.denoise_grid.output.losses, norm=DENOISE["norms"]),
+        plotting_code=PLOTTING_CODE["part1"],
     output:
         png=report("results/denoise/figures/loss_curves.png", caption="../report/denoise_loss_curves.rst",
                    category="Denoising"),

@@ -9,7 +9,8 @@ Measures, on made-up 32x32 images (the speed does not depend on their content):
   * training images/s of both variants with train.augment = torchvision (the assignment's per-image transforms
     from a DataLoader) and batched (the split on the device, per-batch augmentation, channels_last), through
     the pipeline's own training loop (torchbasics.train.train_one_epoch);
-  * evaluation images/s with eval.batching = torchvision (ToTensor per image, batch 64) and batched (batch 500);
+  * evaluation images/s with eval.batching = torchvision (ToTensor per image, batch 64) and batched (the
+    config's eval.batch_size);
   * the denoising grid solved setting by setting (solver loop) and as one batch (solver batched);
   * the machine's float32 matrix-multiply rate, and the fraction of it the batched training reaches (the
     model's training FLOPs per image, about 3x its forward pass, times images/s).
@@ -27,7 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 from torchbasics import denoise  # noqa: E402
 from torchbasics.augment import make_augmentation  # noqa: E402
@@ -37,7 +41,9 @@ from torchbasics.data import Split  # noqa: E402
 
 BACKENDS = ("torchvision", "batched")
 BATCH_SIZE = 64
-EVAL_BATCH = {"torchvision": 64, "batched": 500}
+# The reference evaluates at the training batch size; the batched path at the config's eval.batch_size.
+EVAL_BATCH = {"torchvision": BATCH_SIZE,
+              "batched": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"]}
 
 
 def matmul_rate(device: str, size: int = 2048, repeats: int = 10) -> float:

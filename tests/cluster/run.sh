@@ -142,6 +142,14 @@ check_results() {
     echo "a job other than training asked for a GPU" >&2; return 1
   fi
   log "$train_jobs training job(s) requested a GPU; no other job did"
+  # SLURM hands a job its granted GPU through CUDA_VISIBLE_DEVICES; the training log records what it saw.
+  local train_log
+  for train_log in "$W"/work/logs/train/*.log; do
+    if ! grep -q "CUDA_VISIBLE_DEVICES=0" "$train_log"; then
+      echo "$train_log: the training job did not see the GPU SLURM granted (CUDA_VISIBLE_DEVICES)" >&2; return 1
+    fi
+  done
+  log "training jobs ran with CUDA_VISIBLE_DEVICES set by SLURM"
 }
 
 install_slurm

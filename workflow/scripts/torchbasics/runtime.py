@@ -75,6 +75,8 @@ def claim_device(requested: str):
 
     from .gpus import claim_gpu
 
+    # Under SLURM this shows the GPU the scheduler granted (the cluster test looks for it).
+    log.info("device %r requested; CUDA_VISIBLE_DEVICES=%s", requested, os.environ.get("CUDA_VISIBLE_DEVICES"))
     device = resolve_device(requested)
     if device != "cuda":
         return device, None

@@ -130,15 +130,18 @@ check_results() {
       --summary 2>/dev/null | awk -F'\t' 'NR > 1 && $2 == "-" {print $1}') || true
   if [ -n "$missing" ]; then echo "outputs missing after the cluster run:"$'\n'"$missing" >&2; return 1; fi
   log "every output exists"
-  squeue --states=all -h -o '%i|%k|%b|%P|%T' > "$W/jobs.txt"
+  # One line per job (SLURM keeps finished jobs for MinJobAge): id|rule (the plugin's comment)|partition|GPUs
+  # per job|per node|state; a GPU request reads gres:gpu:1 (older SLURM: gres/gpu:1)
+  squeue --states=all -h -O "JobID:8|,Comment:70|,Partition:6|,tres-per-job:20|,tres-per-node:20|,State:12" \
+    | tr -d ' ' > "$W/jobs.txt"
   cat "$W/jobs.txt"
   local train_jobs gpu_train_jobs
   train_jobs=$(grep -c 'rule_train' "$W/jobs.txt" || true)
-  gpu_train_jobs=$(grep 'rule_train' "$W/jobs.txt" | grep -c 'gpu' || true)
+  gpu_train_jobs=$(grep 'rule_train' "$W/jobs.txt" | grep -Ec 'gres[:/]gpu' || true)
   if [ "$train_jobs" -lt 1 ] || [ "$train_jobs" != "$gpu_train_jobs" ]; then
     echo "expected every training job to request a GPU: $gpu_train_jobs of $train_jobs did" >&2; return 1
   fi
-  if grep -v 'rule_train' "$W/jobs.txt" | grep -q 'gres/gpu'; then
+  if grep -v 'rule_train' "$W/jobs.txt" | grep -Eq 'gres[:/]gpu'; then
     echo "a job other than training asked for a GPU" >&2; return 1
   fi
   log "$train_jobs training job(s) requested a GPU; no other job did"

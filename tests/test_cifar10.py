@@ -207,11 +207,12 @@ def test_split_missing_a_class_is_refused(tmp_path):
                                                                         "test": [200, 300]})
 
 
-def test_load_split_returns_the_configured_ranges(tmp_path):
+def test_load_splits_returns_the_configured_ranges(tmp_path):
     X, y = synthetic_cifar(60)
     npz, _, _ = prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y))
+    splits = cifar10.load_splits(npz, SMALL_SPLIT)
     for name, (start, stop) in SMALL_SPLIT.items():
-        X_split, y_split, names = cifar10.load_split(npz, SMALL_SPLIT, name)
+        X_split, y_split, names = splits[name]
         np.testing.assert_array_equal(X_split, X[start:stop])
         np.testing.assert_array_equal(y_split, y[start:stop])
         assert names == CLASS_NAMES

@@ -358,8 +358,10 @@ def prepare(source_file: str | Path, npz_out: str | Path, manifest_out: str | Pa
     return summary
 
 
-def load_split(npz_path: str | Path, split_config: dict, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """One split of the prepared npz: (X uint8 (n, 32, 32, 3), y int64 (n,), label names)."""
+def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, tuple[np.ndarray, np.ndarray,
+                                                                                            list[str]]]:
+    """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}."""
     dataset = read_npz(Path(npz_path))
-    start, stop = split_ranges(split_config, len(dataset.X), str(npz_path))[split]
-    return dataset.X[start:stop], dataset.y[start:stop], dataset.label_names
+    ranges = split_ranges(split_config, len(dataset.X), str(npz_path))
+    return {name: (dataset.X[ranges[name][0]:ranges[name][1]], dataset.y[ranges[name][0]:ranges[name][1]],
+                   dataset.label_names) for name in names}

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .cifar10 import SPLITS, load_split
+from . import cifar10
+from .cifar10 import SPLITS
 from .errors import InputError
 
 
@@ -32,11 +33,8 @@ class Split:
 
 def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, Split]:
     """The named splits of the prepared npz."""
-    splits = {}
-    for name in names:
-        X, y, label_names = load_split(npz_path, split_config, name)
-        splits[name] = Split(X=X, y=y, label_names=label_names, start=int(split_config[name][0]))
-    return splits
+    return {name: Split(X=X, y=y, label_names=label_names, start=int(split_config[name][0]))
+            for name, (X, y, label_names) in cifar10.load_splits(npz_path, split_config, names).items()}
 
 
 class CifarImages(Dataset):

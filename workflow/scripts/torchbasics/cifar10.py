@@ -363,5 +363,5 @@ def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[
     """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}."""
     dataset = read_npz(Path(npz_path))
     ranges = split_ranges(split_config, len(dataset.X), str(npz_path))
-    return {name: (dataset.X[ranges[name][0]:ranges[name][1]], dataset.y[ranges[name][0]:ranges[name][1]],
-                   dataset.label_names) for name in names}
+    return {name: (dataset.X[slice(*ranges[name])], dataset.y[slice(*ranges[name])], dataset.label_names)
+            for name in names}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training and evaluation throughput of the reference and the batched paths, in one run on one machine.
 
-    .venv/bin/python benchmarks/throughput.py            # about 3 minutes on a 2-core CPU
+    .venv/bin/python benchmarks/throughput.py            # about 40 s on a 2-core CPU
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
 

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/throughput.py            # about 40 s on a 2-core CPU
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
+    .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd batched paths, with compile time
 
 Measures, on made-up 32x32 images (the speed does not depend on their content):
   * training images/s of both variants with train.augment = torchvision (the assignment's per-image transforms
@@ -13,7 +14,10 @@ Measures, on made-up 32x32 images (the speed does not depend on their content):
     config's eval.batch_size);
   * the denoising grid solved setting by setting (solver loop) and as one batch (solver batched);
   * the machine's float32 matrix-multiply rate, and the fraction of it the batched training reaches (the
-    model's training FLOPs per image, about 3x its forward pass, times images/s).
+    model's training FLOPs per image, about 3x its forward pass, times images/s);
+  * with --compile, the batched plain training and evaluation with the network wrapped in torch.compile, and the
+    seconds the first batches took (compiling).
+Both paths run under the pipeline's own process set-up (torchbasics.runtime.reuse_freed_memory).
 The last line is machine-readable: key=value pairs.
 """
 
@@ -36,6 +40,7 @@ sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 from torchbasics import denoise  # noqa: E402
 from torchbasics.augment import make_augmentation  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.runtime import reuse_freed_memory  # noqa: E402
 from torchbasics.train import Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
 from torchbasics.data import Split  # noqa: E402
 
@@ -84,8 +89,9 @@ def forward_flops_per_image(variant: str) -> float:
     return 2.0 * sum(macs)
 
 
-def training_rate(variant: str, backend: str, split: Split, device: str) -> float:
-    """Images/s of the pipeline's training loop over ``split`` (after a short warm-up pass)."""
+def training_rate(variant: str, backend: str, split: Split, device: str,
+                  compiled: bool = False) -> tuple[float, float]:
+    """Images/s of the pipeline's training loop over ``split``, and the seconds of a short warm-up pass before it."""
     torch.manual_seed(0)
     settings = TrainSettings(variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend)
     augmentation = make_augmentation(backend)
@@ -93,25 +99,36 @@ def training_rate(variant: str, backend: str, split: Split, device: str) -> floa
     if augmentation.resident:
         model = to_fast_layout(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    if compiled:
+        model = torch.compile(model)
     warm_up = Split(split.X[:4 * BATCH_SIZE], split.y[:4 * BATCH_SIZE], split.label_names, 0)
+    seconds = []
     for part in (warm_up, split):
         images = training_images(part, augmentation, device)
         progress = Progress(1, len(images), -(-len(images) // BATCH_SIZE))
         progress.start_epoch(1)
+        start = time.perf_counter()
         _, rate = train_one_epoch(model, optimizer, images, augmentation, settings, 1, device, progress)
-    return rate
+        seconds.append(time.perf_counter() - start)
+    return rate, seconds[0]
 
 
-def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str) -> float:
+def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str,
+                    compiled: bool = False) -> tuple[float, float]:
+    """Images/s of the pipeline's prediction function over ``X``, and the seconds of a short warm-up before it."""
     model = build_model(variant).to(device)
     if batching == "batched":
         model = to_fast_layout(model)
-    predict_logits(model, X[:EVAL_BATCH[batching] * 2], EVAL_BATCH[batching], device, batching)  # warm-up
-    synchronize(device)
-    start = time.perf_counter()
-    predict_logits(model, X, EVAL_BATCH[batching], device, batching)
-    synchronize(device)
-    return len(X) / (time.perf_counter() - start)
+    if compiled:
+        model = torch.compile(model)
+    seconds = []
+    for images in (X[:EVAL_BATCH[batching] * 2], X):
+        synchronize(device)
+        start = time.perf_counter()
+        predict_logits(model, images, EVAL_BATCH[batching], device, batching)
+        synchronize(device)
+        seconds.append(time.perf_counter() - start)
+    return len(X) / seconds[1], seconds[0]
 
 
 def denoise_seconds(solver: str, size: int, iterations: int, device: str) -> float:
@@ -130,7 +147,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (fewer images and iterations)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--compile", action="store_true", help="also measure the batched paths under torch.compile")
     args = parser.parse_args()
+    reuse_freed_memory()  # as every pipeline job does
     if args.threads:
         torch.set_num_threads(args.threads)
     n_train, n_eval = (640, 2000) if args.quick else (6400, 10000)
@@ -151,12 +170,19 @@ def main() -> None:
     results = {}
     for variant in VARIANTS:
         for backend in BACKENDS:
-            results[f"train_{variant}_{backend}"] = training_rate(variant, backend, split, device)
+            results[f"train_{variant}_{backend}"], _ = training_rate(variant, backend, split, device)
             print(f"train {variant:8s} {backend:11s}: {results[f'train_{variant}_{backend}']:8.0f} images/s")
     for batching in BACKENDS:
-        results[f"eval_{batching}"] = evaluation_rate("plain", batching, X[:n_eval], device)
+        results[f"eval_{batching}"], _ = evaluation_rate("plain", batching, X[:n_eval], device)
         print(f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s "
               f"(batch {EVAL_BATCH[batching]})")
+    if args.compile:
+        results["train_plain_compiled"], warm_up = training_rate("plain", "batched", split, device, compiled=True)
+        print(f"train plain    batched, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
+              f"(first 4 batches, compiling: {warm_up:.1f} s)")
+        results["eval_compiled"], warm_up = evaluation_rate("plain", "batched", X[:n_eval], device, compiled=True)
+        print(f"eval  plain    batched, torch.compile: {results['eval_compiled']:8.0f} images/s "
+              f"(first 2 batches, compiling: {warm_up:.1f} s)")
     for solver in ("loop", "batched"):
         results[f"denoise_{solver}"] = denoise_seconds(solver, denoise_size, denoise_iterations, device)
         print(f"denoise 2x2 L1 grid, {denoise_size}x{denoise_size}, {denoise_iterations} iterations, {solver:7s}: "
@@ -171,6 +197,9 @@ def main() -> None:
         "train_plain_batched_ips": results["train_plain_batched"],
         "train_plain_torchvision_ips": results["train_plain_torchvision"],
     }
+    if args.compile:
+        summary["train_compiled_over_eager"] = results["train_plain_compiled"] / results["train_plain_batched"]
+        summary["eval_compiled_over_eager"] = results["eval_compiled"] / results["eval_batched"]
     print(f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
           f"residual: {forward_flops_per_image('residual') / 1e6:.1f}")
     print(" ".join(f"{key}={value:.3g}" if value < 100 else f"{key}={value:.0f}" for key, value in summary.items()))

@@ -40,6 +40,36 @@ def test_residual_variant_swaps_the_last_two_conv_blocks_for_residual_blocks():
     assert len(conv_layers(model)) == len(conv_layers(PlainCNN())) + 2  # each block has two weight layers
 
 
+def table_order_network(model):
+    """``model``'s layers, weights shared, in the table's literal order: conv, ReLU, then max-pool."""
+    layers = []
+    for block in model.features:
+        if isinstance(block, torch.nn.Sequential):  # conv [, pool], ReLU
+            conv, *rest = block
+            pooled = any(isinstance(layer, torch.nn.MaxPool2d) for layer in rest)
+            layers += [conv, torch.nn.ReLU()] + ([torch.nn.MaxPool2d(2)] if pooled else [])
+        else:
+            layers.append(block)
+    return torch.nn.Sequential(*layers, model.head)
+
+
+@pytest.mark.parametrize("variant", ["plain", "residual"])
+def test_pooling_before_the_relu_gives_the_table_orders_numbers_bit_for_bit(variant):
+    torch.manual_seed(0)
+    model = build_model(variant)
+    images = torch.rand(16, 3, 32, 32)
+    labels = torch.randint(0, 10, (16,))
+    gradients = []
+    for network in (model, table_order_network(model)):
+        network.zero_grad()
+        logits = network(images)
+        torch.nn.functional.cross_entropy(logits, labels).backward()
+        gradients.append((logits.detach(), [parameter.grad.clone() for parameter in model.parameters()]))
+    (logits, grads), (table_logits, table_grads) = gradients
+    assert torch.equal(logits, table_logits)
+    assert all(torch.equal(mine, theirs) for mine, theirs in zip(grads, table_grads))
+
+
 def test_residual_block_identity_path():
     torch.manual_seed(0)
     block = ResidualBlock(4)

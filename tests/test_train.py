@@ -172,6 +172,26 @@ def test_progress_of_another_config_is_not_resumed(npz, tmp_path, caplog):
     assert learning_columns(tmp_path / "history.csv") == learning_columns(fresh / "history.csv")
 
 
+def test_progress_saved_by_an_older_network_layout_starts_over_from_a_clean_model(npz, reference, tmp_path, caplog):
+    killed = killed_run(npz, tmp_path, kill_after=1)
+    assert killed.returncode == 137, killed.stderr
+    checkpoint = ResumeFolder(tmp_path / ".resume", digest_of(npz)).checkpoint(1)
+    state = torch.load(checkpoint, weights_only=True)
+    # Before pooling moved ahead of the ReLU, the plain network's convs sat at features.0, .2, .4 and .6.
+    state["model"] = {name.replace("features.1.", "features.2."): tensor for name, tensor in state["model"].items()}
+    torch.save(state, checkpoint)
+    for output in (tmp_path / "history.csv", *tmp_path.glob("epoch_*.pt")):
+        output.unlink()
+
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path)
+    assert "its weights do not fit this network (missing features.1.0.bias" in caplog.text
+    assert "epoch 1/3 done" in caplog.text
+    # the tensors that did fit were not loaded into the model before the others were found missing
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
+    assert_same_weights(tmp_path / "epoch_03.pt", reference / "epoch_03.pt")
+
+
 def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
     resume = tmp_path / ".resume"
     resume.mkdir()

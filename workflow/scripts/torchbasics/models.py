@@ -28,7 +28,19 @@ def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
 
 
 def conv_relu(in_channels: int, out_channels: int) -> nn.Sequential:
-    return nn.Sequential(conv3x3(in_channels, out_channels), nn.ReLU())
+    # In place: the convolution's backward needs its input, not its output, so the output can be overwritten,
+    # which spares a full-size tensor per layer (allocating it costs about as much as the ReLU itself).
+    return nn.Sequential(conv3x3(in_channels, out_channels), nn.ReLU(inplace=True))
+
+
+def conv_pool_relu(in_channels: int, out_channels: int) -> nn.Sequential:
+    """The table's "conv + ReLU, max-pool 2", with the pool applied before the ReLU.
+
+    Max-pooling and ReLU commute exactly (both are monotone; max(relu(a), relu(b)) = relu(max(a, b))), so the
+    outputs and the gradients are bit for bit those of the table's order (a test checks it), but the ReLU and
+    its backward run on a quarter of the elements: about 10% of a CPU training step.
+    """
+    return nn.Sequential(conv3x3(in_channels, out_channels), nn.MaxPool2d(2), nn.ReLU(inplace=True))
 
 
 def classifier_head() -> nn.Sequential:
@@ -40,15 +52,16 @@ class PlainCNN(nn.Module):
     """The assignment's table: conv 50, pool, conv 100, pool, conv 100, pool, conv 100, linear 100, linear 10.
 
     Every conv is 3x3 with padding 1 and is followed by a ReLU; the pools are 2x2 max-pools, so the spatial size
-    goes 32 -> 16 -> 8 -> 4 and the head sees 100 x 4 x 4 features.
+    goes 32 -> 16 -> 8 -> 4 and the head sees 100 x 4 x 4 features. Each pooled block pools before its ReLU,
+    which computes the same numbers faster (see ``conv_pool_relu``).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            conv_relu(3, 50), nn.MaxPool2d(2),
-            conv_relu(50, 100), nn.MaxPool2d(2),
-            conv_relu(100, 100), nn.MaxPool2d(2),
+            conv_pool_relu(3, 50),
+            conv_pool_relu(50, 100),
+            conv_pool_relu(100, 100),
             conv_relu(100, 100),
         )
         self.head = classifier_head()
@@ -67,7 +80,7 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.conv1 = conv3x3(channels, channels)
         self.conv2 = conv3x3(channels, channels)
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)  # on fresh tensors only (a conv's output, the sum), never on x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.conv2(self.relu(self.conv1(x))) + x)
@@ -81,8 +94,8 @@ class ResidualCNN(nn.Module):
     ======================  ==========================================  ========================
     table                   here                                        size after
     ======================  ==========================================  ========================
-    conv 50 + ReLU, pool    the same                                    50 x 16 x 16
-    conv 100 + ReLU, pool   the same                                    100 x 8 x 8
+    conv 50 + ReLU, pool    the same (pooled before the ReLU)           50 x 16 x 16
+    conv 100 + ReLU, pool   the same (pooled before the ReLU)           100 x 8 x 8
     conv 100, pool          ResidualBlock(100) (two convs), the pool    100 x 4 x 4
     conv 100                ResidualBlock(100) (two convs)              100 x 4 x 4
     linear 100 + ReLU, 10   the same                                    10
@@ -95,8 +108,8 @@ class ResidualCNN(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            conv_relu(3, 50), nn.MaxPool2d(2),
-            conv_relu(50, 100), nn.MaxPool2d(2),
+            conv_pool_relu(3, 50),
+            conv_pool_relu(50, 100),
             ResidualBlock(100), nn.MaxPool2d(2),
             ResidualBlock(100),
         )
@@ -201,12 +214,28 @@ def model_from_checkpoint(path: str | Path, variant: str) -> tuple[nn.Module, di
     """The network of ``variant`` with the checkpoint's weights, and the checkpoint itself."""
     state = load_checkpoint(path, variant)
     model = build_model(variant)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as error:  # missing or mis-shaped tensors
-        raise InputError(f"checkpoint {path}: its weights do not fit the {variant!r} network "
-                         f"({_first_line(error)})") from error
+    problem = weights_mismatch(model, state["model"])
+    if problem:
+        raise InputError(f"checkpoint {path}: its weights do not fit the {variant!r} network ({problem})")
+    model.load_state_dict(state["model"])
     return model, state
+
+
+def weights_mismatch(model: nn.Module, weights: dict) -> str | None:
+    """Why ``weights`` cannot be loaded into ``model``, or None when they fit.
+
+    Checked before loading because ``load_state_dict`` copies the tensors that fit before it raises about the
+    rest, which would leave a half-loaded model behind.
+    """
+    expected = model.state_dict()
+    missing = sorted(expected.keys() - weights.keys())
+    unexpected = sorted(weights.keys() - expected.keys())
+    misshaped = sorted(name for name in expected.keys() & weights.keys()
+                       if not isinstance(weights[name], torch.Tensor) or weights[name].shape != expected[name].shape)
+    problems = [f"{label} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+                for label, names in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
+                if names]
+    return "; ".join(problems) or None
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,9 +1,11 @@
-"""What every entry script needs: logging to the rule's log file, seeding, and the compute device."""
+"""What every entry script needs: logging to the rule's log file, memory reuse, seeding, and the compute device."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import platform
 import random
 import sys
 from typing import Callable
@@ -32,11 +34,35 @@ def run_script(snakemake, main: Callable[[object], None]) -> None:
     non-zero (Snakemake then removes the job's outputs). Anything else keeps its traceback.
     """
     setup_logging(snakemake.log[0] if len(snakemake.log) else None)
+    reuse_freed_memory()
     try:
         main(snakemake)
     except InputError as error:
         log.error("%s", error)
         sys.exit(1)
+
+
+# glibc's mallopt parameters (malloc.h) and the largest mmap threshold it accepts on 64-bit systems.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
+TRIM_THRESHOLD = 256 * 1024 * 1024
+
+
+def reuse_freed_memory() -> bool:
+    """Make glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the system.
+
+    Why: every CNN step allocates and frees the same activation tensors, a few MiB each. By default glibc maps
+    blocks that large afresh and unmaps them on free, so each step pays page faults on memory it just gave away.
+    Measured on a 2-core CPU, that made CPU inference about 1.5 times slower at batch 64-128 (a ReLU cost as
+    much as a convolution). Held memory grows by at most the step's peak, which the process reaches anyway.
+
+    Returns False, changing nothing, where the C library is not glibc.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL("libc.so.6")
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)) and bool(libc.mallopt(M_TRIM_THRESHOLD,
+                                                                                            TRIM_THRESHOLD))
 
 
 def seed_everything(seed: int) -> None:

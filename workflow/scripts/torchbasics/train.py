@@ -32,7 +32,7 @@ from .data import CifarImages, ResidentImages, Split, load_splits
 from .errors import InputError
 from .fetch import file_digest
 from .io import atomic_path, read_json, write_json
-from .models import build_model, load_checkpoint, predict_logits, save_checkpoint, to_fast_layout
+from .models import build_model, load_checkpoint, predict_logits, save_checkpoint, to_fast_layout, weights_mismatch
 from .runtime import seed_everything
 from .select import write_history
 
@@ -222,6 +222,10 @@ def restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: Re
     if state["epoch"] != epoch or state["config_digest"] != resume.digest:
         log.warning("cannot resume from %s: it holds epoch %s of config %s; starting over", path, state["epoch"],
                     state["config_digest"])
+        return False
+    problem = weights_mismatch(model, state["model"])  # saved by a version whose network was laid out otherwise
+    if problem:
+        log.warning("cannot resume from %s: its weights do not fit this network (%s); starting over", path, problem)
         return False
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])

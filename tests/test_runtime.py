@@ -52,7 +52,19 @@ def fake_snakemake(log_path):
     return SimpleNamespace(log=[str(log_path)])
 
 
-def test_input_error_becomes_one_logged_line_and_a_failed_job(tmp_path):
+@pytest.fixture
+def restore_root_logging():
+    """run_script points the root logger at the job's log file; put pytest's handlers back afterwards."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    yield
+    for handler in root.handlers:
+        if handler not in saved:
+            handler.close()
+    root.handlers[:] = saved
+
+
+def test_input_error_becomes_one_logged_line_and_a_failed_job(tmp_path, restore_root_logging):
     def main(snakemake):
         raise InputError("resources/cifar10.npz: X has shape (3, 32, 32), expected (N, 32, 32, 3)")
 
@@ -62,16 +74,14 @@ def test_input_error_becomes_one_logged_line_and_a_failed_job(tmp_path):
     log_text = (tmp_path / "logs" / "job.log").read_text()
     assert "ERROR resources/cifar10.npz: X has shape (3, 32, 32)" in log_text
     assert "Traceback" not in log_text
-    logging.getLogger().handlers.clear()  # run_script sent the root logger to the job's log file
 
 
-def test_a_bug_keeps_its_traceback(tmp_path):
+def test_a_bug_keeps_its_traceback(tmp_path, restore_root_logging):
     def main(snakemake):
         raise ZeroDivisionError("a bug")
 
     with pytest.raises(ZeroDivisionError):
         run_script(fake_snakemake(tmp_path / "job.log"), main)
-    logging.getLogger().handlers.clear()
 
 
 def test_cpu_is_always_available_and_unknown_devices_are_refused():

@@ -91,9 +91,11 @@ class Progress:
         self.epoch = epoch
         self.started = time.perf_counter()
 
-    def batch_done(self, batch: int, mean_loss: float, seen: int) -> None:
+    def batch_done(self, batch: int, total_loss: torch.Tensor, seen: int) -> None:
+        """``total_loss``: the epoch's summed loss so far, read (a device sync) only when a line is due."""
         if batch % self.every and batch != self.n_batches:
             return
+        mean_loss = total_loss.item() / seen
         elapsed = time.perf_counter() - self.started
         rate = seen / elapsed if elapsed > 0 else float("inf")
         epoch_left = (self.n_images - seen) / rate
@@ -115,7 +117,9 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, im
     model.train()
     batches = images.batches(settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
     augment_generator = epoch_generator(settings.seed, epoch, AUGMENT_STREAM)
-    total_loss, seen = 0.0, 0
+    # Summed on the device, in float64 (the same sums as Python floats would give): reading a GPU value every
+    # batch would make the host wait for each step before it could queue the next.
+    total_loss, seen = torch.zeros((), dtype=torch.float64, device=device), 0
     started = time.perf_counter()
     for batch, (uint8_images, labels) in enumerate(batches, start=1):
         inputs = augmentation(uint8_images, augment_generator).to(device)
@@ -126,10 +130,11 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, im
         loss = F.cross_entropy(model(inputs), labels)
         loss.backward()
         optimizer.step()
-        total_loss += loss.item() * len(labels)
+        total_loss += loss.detach().double() * len(labels)
         seen += len(labels)
-        progress.batch_done(batch, total_loss / seen, seen)
-    return total_loss / seen, seen / (time.perf_counter() - started)
+        progress.batch_done(batch, total_loss, seen)
+    mean_loss = total_loss.item() / seen  # waits for the last step, so the rate below counts it
+    return mean_loss, seen / (time.perf_counter() - started)
 
 
 def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str,

@@ -154,8 +154,9 @@ def predict_logits(model: nn.Module, images: np.ndarray, batch_size: int, device
         raise InputError(f"unknown evaluation batching {batching!r}; expected one of {', '.join(BATCHINGS)}")
     batches = _resident_batches(images, batch_size, device) if batching == "batched" else \
         _per_image_batches(images, batch_size)
-    outputs = [model(batch.to(device)).float().cpu() for batch in batches]
-    return torch.cat(outputs) if outputs else torch.empty(0, N_CLASSES)
+    # Kept on the device until the end: copying each batch's logits back would make the host wait for every batch.
+    outputs = [model(batch.to(device)).float() for batch in batches]
+    return torch.cat(outputs).cpu() if outputs else torch.empty(0, N_CLASSES)
 
 
 def _resident_batches(images: np.ndarray, batch_size: int, device: str):

@@ -29,7 +29,7 @@ def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
 
 def conv_relu(in_channels: int, out_channels: int) -> nn.Sequential:
     # In place: the convolution's backward needs its input, not its output, so the output can be overwritten,
-    # which spares a full-size tensor per layer (allocating it costs about as much as the ReLU itself).
+    # which spares allocating (and page-faulting) another full-size activation tensor per layer.
     return nn.Sequential(conv3x3(in_channels, out_channels), nn.ReLU(inplace=True))
 
 
@@ -38,7 +38,7 @@ def conv_pool_relu(in_channels: int, out_channels: int) -> nn.Sequential:
 
     Max-pooling and ReLU commute exactly (both are monotone; max(relu(a), relu(b)) = relu(max(a, b))), so the
     outputs and the gradients are bit for bit those of the table's order (a test checks it), but the ReLU and
-    its backward run on a quarter of the elements: about 10% of a CPU training step.
+    its backward run on a quarter of the elements (batched training measured 5-12% faster on a 2-core CPU).
     """
     return nn.Sequential(conv3x3(in_channels, out_channels), nn.MaxPool2d(2), nn.ReLU(inplace=True))
 

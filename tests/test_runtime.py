@@ -1,7 +1,6 @@
 """What every entry script shares: bad input reported plainly, memory reuse, the device choice."""
 
 import logging
-import platform
 import subprocess
 import sys
 import textwrap
@@ -11,9 +10,7 @@ import pytest
 
 from conftest import REPO
 from torchbasics.errors import InputError
-from torchbasics.runtime import resolve_device, run_script
-
-ON_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+from torchbasics.runtime import ON_GLIBC, resolve_device, run_script
 
 # Allocates 16 MiB with malloc and reports how many more bytes glibc then holds as separate memory maps
 # (mallinfo2's hblkhd).

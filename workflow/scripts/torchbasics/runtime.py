@@ -46,6 +46,7 @@ def run_script(snakemake, main: Callable[[object], None]) -> None:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
 TRIM_THRESHOLD = 256 * 1024 * 1024
+ON_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
 
 def reuse_freed_memory() -> bool:
@@ -58,7 +59,7 @@ def reuse_freed_memory() -> bool:
 
     Returns False, changing nothing, where the C library is not glibc.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not ON_GLIBC:
         return False
     libc = ctypes.CDLL("libc.so.6")
     return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)) and bool(libc.mallopt(M_TRIM_THRESHOLD,

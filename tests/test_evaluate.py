@@ -165,7 +165,7 @@ def evaluation_inputs(tmp_path):
         checkpoints.append(str(tmp_path / f"epoch_{epoch:02d}.pt"))
         save_checkpoint(checkpoints[-1], variant="plain", model=model,
                         optimizer=torch.optim.Adam(model.parameters()), epoch=epoch, seed=1, config_digest="d",
-                        device="cpu")
+                        device="cpu", precision="float32")
     write_json(tmp_path / "best.json", {"variant": "plain", "epoch": 2, "val_loss": 1.0, "val_accuracy": 0.5,
                                         "checkpoint": checkpoints[1]})
     return tmp_path, checkpoints
@@ -187,6 +187,7 @@ def test_evaluation_writes_every_output(evaluation_inputs):
     metrics = evaluate(folder, checkpoints)
     assert json.loads((folder / "plain" / "metrics.json").read_text()) == metrics
     assert metrics["chosen_epoch"] == 2 and metrics["device"] == "cpu" and metrics["n_test"] == 200
+    assert metrics["training_precision"] == "float32"  # read from the chosen checkpoint
     predictions = read_predictions(folder / "plain" / "predictions.csv")
     assert [row["index"] for row in predictions] == list(range(150, 350))  # indices into the npz
     accuracy = np.mean([row["true"] == row["predicted"] for row in predictions])

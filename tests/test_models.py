@@ -116,14 +116,15 @@ def write_checkpoint(path, variant="plain", epoch=3):
     model = build_model(variant)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     save_checkpoint(path, variant=variant, model=model, optimizer=optimizer, epoch=epoch, seed=546,
-                    config_digest="abc", device="cpu")
+                    config_digest="abc", device="cpu", precision="bfloat16")
     return model
 
 
 def test_checkpoint_round_trip(tmp_path):
     saved = write_checkpoint(tmp_path / "epoch_03.pt", "residual")
     model, state = model_from_checkpoint(tmp_path / "epoch_03.pt", "residual")
-    assert (state["epoch"], state["seed"], state["config_digest"], state["device"]) == (3, 546, "abc", "cpu")
+    assert (state["epoch"], state["seed"], state["config_digest"], state["device"], state["precision"]) == (
+        3, 546, "abc", "cpu", "bfloat16")
     for name, tensor in saved.state_dict().items():
         assert torch.equal(model.state_dict()[name], tensor), name
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temp file left beside it

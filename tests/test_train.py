@@ -205,7 +205,8 @@ def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
 def test_digest_covers_what_shapes_the_numbers(npz):
     base = digest_of(npz)
     assert digest_of(npz) == base
-    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"epochs": 4}):
+    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"epochs": 4},
+                   {"precision": "bfloat16"}):
         assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, **change})) != base, change
     assert config_digest(SETTINGS, {**SPLIT, "val": [192, 250]}, file_digest(npz, "sha256")) != base
     assert config_digest(SETTINGS, SPLIT, "another data set") != base
@@ -247,3 +248,28 @@ def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
     assert len(pairs) == 4  # 192 images: three batches of 50 and one of 42
     for (images_a, labels_a), (images_b, labels_b) in pairs:
         assert torch.equal(images_a, images_b) and torch.equal(labels_a, labels_b)
+
+
+def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
+    bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 2, "precision": "bfloat16"})
+    train(npz, tmp_path / "first", bfloat16)
+    train(npz, tmp_path / "second", bfloat16)
+    assert learning_columns(tmp_path / "first" / "history.csv") == learning_columns(tmp_path / "second" / "history.csv")
+    assert_same_weights(tmp_path / "first" / "epoch_02.pt", tmp_path / "second" / "epoch_02.pt")
+    history = read_history(tmp_path / "first" / "history.csv")
+    assert all(row["precision"] == "bfloat16" and row["threads"] == 1 for row in history)
+    state = torch.load(tmp_path / "first" / "epoch_02.pt", weights_only=True)
+    assert state["precision"] == "bfloat16"
+    assert all(tensor.dtype == torch.float32 for tensor in state["model"].values())  # the weights stay float32
+    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+
+
+def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
+    float32 = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 1})
+    train(npz, tmp_path / "float32", float32)
+    train(npz, tmp_path / "bfloat16", TrainSettings(**{**float32.__dict__, "precision": "bfloat16"}))
+    float32_row, = read_history(tmp_path / "float32" / "history.csv")
+    bfloat16_row, = read_history(tmp_path / "bfloat16" / "history.csv")
+    # the forward pass really ran in bfloat16 (its loss differs), and only by bfloat16's rounding
+    assert float32_row["train_loss"] != bfloat16_row["train_loss"]
+    assert bfloat16_row["train_loss"] == pytest.approx(float32_row["train_loss"], rel=0.05)

@@ -4,16 +4,19 @@ from pathlib import Path
 
 import torch
 
+from torchbasics.precision import resolve_precision
 from torchbasics.runtime import claim_device, run_script
 from torchbasics.train import RunOutputs, TrainSettings, run_training
 
 
 def main(snakemake):
     torch.set_num_threads(snakemake.threads)
-    settings = TrainSettings.from_config(snakemake.wildcards.variant, snakemake.params.train, snakemake.params.seed)
+    train_config = snakemake.params.train
+    device, gpu_claim = claim_device(train_config["device"])  # the claim is held while training runs
+    settings = TrainSettings.from_config(snakemake.wildcards.variant, train_config, snakemake.params.seed,
+                                         precision=resolve_precision(train_config["precision"], device))
     outputs = RunOutputs(history=Path(snakemake.output.history),
                          checkpoints=[Path(path) for path in snakemake.output.epoch_checkpoints])
-    device, gpu_claim = claim_device(snakemake.params.train["device"])  # the claim is held while training runs
     run_training(snakemake.input.npz, snakemake.params.split, settings, device=device, outputs=outputs,
                  resume_folder=snakemake.params.resume_folder)
 

@@ -213,8 +213,9 @@ def run_evaluation(npz_path: str | Path, split_config: dict, best_path: str | Pa
         model = to_fast_layout(model)
     result = Predictions.from_logits(predict_logits(model, test.X, batch_size, device, batching), test.y)
     analysis = Analysis.of(result, test.label_names)
+    # The test pass runs in float32 whatever the training ran in (recorded beside it).
     metrics = {"variant": variant, "chosen_epoch": best["epoch"], "checkpoint": best["checkpoint"], "device": device,
-               **analysis.summary}
+               "training_precision": state["precision"], **analysis.summary}
     write_csv(outputs.per_class, per_class_accuracy(analysis.counts, test.label_names), PER_CLASS_COLUMNS)
     write_confusion(outputs.confusion, analysis.fractions, test.label_names)
     write_predictions(outputs.predictions, result, test)

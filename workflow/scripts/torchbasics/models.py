@@ -19,7 +19,7 @@ from .errors import InputError
 from .io import atomic_path
 
 N_CLASSES = 10
-CHECKPOINT_KEYS = ("variant", "model", "optimizer", "epoch", "seed", "config_digest", "device")
+CHECKPOINT_KEYS = ("variant", "model", "optimizer", "epoch", "seed", "config_digest", "device", "precision")
 
 
 def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
@@ -183,10 +183,10 @@ def _per_image_batches(images: np.ndarray, batch_size: int):
 # ------------------------------------------------------------------------------------------- checkpoints
 
 def save_checkpoint(path: str | Path, *, variant: str, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    epoch: int, seed: int, config_digest: str, device: str) -> None:
+                    epoch: int, seed: int, config_digest: str, device: str, precision: str) -> None:
     """Everything needed to evaluate the epoch or to continue training from it, written atomically."""
     state = {"variant": variant, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "seed": seed, "config_digest": config_digest, "device": device}
+             "seed": seed, "config_digest": config_digest, "device": device, "precision": precision}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 

@@ -33,6 +33,7 @@ from .errors import InputError
 from .fetch import file_digest
 from .io import atomic_path, read_json, write_json
 from .models import build_model, load_checkpoint, predict_logits, save_checkpoint, to_fast_layout, weights_mismatch
+from .precision import autocast
 from .runtime import seed_everything
 from .select import write_history
 
@@ -50,12 +51,14 @@ class TrainSettings:
     batch_size: int
     lr: float
     augment: str
+    precision: str = "float32"  # float32 or bfloat16 (see ``torchbasics.precision``), never "auto"
 
     @classmethod
-    def from_config(cls, variant: str, train_config: dict, seed: int) -> "TrainSettings":
+    def from_config(cls, variant: str, train_config: dict, seed: int, precision: str) -> "TrainSettings":
+        """``precision``: the one resolved for this job's device, since ``train.precision`` may say "auto"."""
         return cls(variant=variant, seed=int(seed), epochs=int(train_config["epochs"]),
                    batch_size=int(train_config["batch_size"]), lr=float(train_config["lr"]),
-                   augment=str(train_config["augment"]))
+                   augment=str(train_config["augment"]), precision=precision)
 
 
 def config_digest(settings: TrainSettings, split_config: dict, data_digest: str) -> str:
@@ -127,7 +130,9 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, im
             inputs = to_fast_layout(inputs)
         labels = labels.to(device)
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(inputs), labels)
+        with autocast(settings.precision, device):
+            logits = model(inputs)
+        loss = F.cross_entropy(logits.float(), labels)  # a float32 loss whatever the forward pass ran in
         loss.backward()
         optimizer.step()
         total_loss += loss.detach().double() * len(labels)
@@ -139,7 +144,8 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, im
 
 def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str,
              batching: str = "batched") -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) on un-augmented images."""
+    """(mean cross-entropy, accuracy) on un-augmented images, in float32 whatever training runs in: the
+    validation loss chooses the epoch, so it is measured at full precision."""
     logits = predict_logits(model, split.X, batch_size, device, batching)
     labels = torch.from_numpy(split.y)
     loss = F.cross_entropy(logits, labels).item()
@@ -278,7 +284,7 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
         val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, val_batching)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": val_accuracy,
                         "seconds": round(time.perf_counter() - started, 3), "images_per_s": round(images_per_s, 1),
-                        "device": device})
+                        "device": device, "precision": settings.precision, "threads": torch.get_num_threads()})
         record_epoch(model, optimizer, resume, settings, history, device, outputs)
         log.info("epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s", epoch,
                  settings.epochs, train_loss, val_loss, val_accuracy, history[-1]["seconds"])
@@ -312,7 +318,7 @@ def record_epoch(model, optimizer, resume: ResumeFolder, settings: TrainSettings
     """
     epoch = len(history)
     save_checkpoint(resume.checkpoint(epoch), variant=settings.variant, model=model, optimizer=optimizer, epoch=epoch,
-                    seed=settings.seed, config_digest=resume.digest, device=device)
+                    seed=settings.seed, config_digest=resume.digest, device=device, precision=settings.precision)
     resume.commit(history)
     publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
     write_history(outputs.history, history)
@@ -323,7 +329,8 @@ def run_training(npz_path: str | Path, split_config: dict, settings: TrainSettin
     """What rule train does: read the splits, fingerprint the run, train (or resume) and record."""
     splits = load_splits(npz_path, split_config, names=("train", "val"))
     digest = config_digest(settings, split_config, file_digest(npz_path, "sha256"))
-    log.info("training %s on %s (%d torch threads): %d training and %d validation images, config digest %s",
-             settings.variant, device, torch.get_num_threads(), len(splits["train"].y), len(splits["val"].y), digest)
+    log.info("training %s on %s in %s (%d torch threads): %d training and %d validation images, config digest %s",
+             settings.variant, device, settings.precision, torch.get_num_threads(), len(splits["train"].y),
+             len(splits["val"].y), digest)
     return train_variant(settings, splits, device=device, digest=digest, outputs=outputs,
                          resume_folder=resume_folder)

@@ -83,7 +83,8 @@ def test_a_run_records_every_epoch(reference):
         state = torch.load(reference / f"epoch_{epoch:02d}.pt", weights_only=True)
         assert (state["variant"], state["epoch"], state["seed"], state["device"]) == ("plain", epoch, 11, "cpu")
         assert set(state["optimizer"]) == {"state", "param_groups"}
-    assert not (reference / ".resume").exists()  # the resume state goes once the run is complete
+        # the progress kept for later runs is the published checkpoints themselves, not copies of them
+        assert (reference / ".resume" / f"epoch_{epoch:02d}.pt").samefile(reference / f"epoch_{epoch:02d}.pt")
 
 
 def test_the_same_config_gives_the_same_history_and_weights(npz, reference, tmp_path):
@@ -155,7 +156,6 @@ def test_a_killed_run_resumes_from_its_last_epoch_and_matches_an_uninterrupted_o
     assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
     for epoch in (1, 2, 3):
         assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", reference / f"epoch_{epoch:02d}.pt")
-    assert not (tmp_path / ".resume").exists()
 
 
 def test_progress_of_another_config_is_not_resumed(npz, tmp_path, caplog):
@@ -205,9 +205,11 @@ def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
 def test_digest_covers_what_shapes_the_numbers(npz):
     base = digest_of(npz)
     assert digest_of(npz) == base
-    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"epochs": 4},
+    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"augment": "batched"},
                    {"precision": "bfloat16"}):
         assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, **change})) != base, change
+    # epoch k comes out the same whatever the total, so runs of different lengths share their progress
+    assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, "epochs": 4})) == base
     assert config_digest(SETTINGS, {**SPLIT, "val": [192, 250]}, file_digest(npz, "sha256")) != base
     assert config_digest(SETTINGS, SPLIT, "another data set") != base
 
@@ -273,3 +275,56 @@ def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
     # the forward pass really ran in bfloat16 (its loss differs), and only by bfloat16's rounding
     assert float32_row["train_loss"] != bfloat16_row["train_loss"]
     assert bfloat16_row["train_loss"] == pytest.approx(float32_row["train_loss"], rel=0.05)
+
+
+def rerun_as_snakemake_would(npz, folder, epochs, caplog):
+    """Train ``epochs`` in ``folder`` after deleting its declared outputs, as Snakemake does before a rerun."""
+    for output in (folder / "history.csv", *folder.glob("epoch_*.pt")):
+        output.unlink()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, folder, TrainSettings(**{**SETTINGS.__dict__, "epochs": epochs}))
+
+
+def test_raising_the_epochs_trains_only_the_new_ones(npz, reference, tmp_path, caplog):
+    train(npz, tmp_path)
+    rerun_as_snakemake_would(npz, tmp_path, 4, caplog)
+    assert "resuming plain after epoch 3 of 4" in caplog.text
+    assert "epoch 3/4 done" not in caplog.text and "epoch 4/4 done" in caplog.text
+    longer = tmp_path / "uninterrupted"
+    train(npz, longer, TrainSettings(**{**SETTINGS.__dict__, "epochs": 4}))
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(longer / "history.csv")
+    for epoch in (1, 2, 3, 4):
+        assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", longer / f"epoch_{epoch:02d}.pt")
+
+
+def test_lowering_the_epochs_trains_nothing_and_leaves_no_undeclared_checkpoint(npz, reference, tmp_path, caplog):
+    train(npz, tmp_path)
+    rerun_as_snakemake_would(npz, tmp_path, 2, caplog)
+    assert "all 2 epochs of plain were completed by an earlier run" in caplog.text
+    assert "done: train loss" not in caplog.text
+    assert sorted(path.name for path in tmp_path.glob("epoch_*.pt")) == ["epoch_01.pt", "epoch_02.pt"]
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")[:2]
+    assert_same_weights(tmp_path / "epoch_02.pt", reference / "epoch_02.pt")
+    # and raising them again later still finds the third epoch
+    rerun_as_snakemake_would(npz, tmp_path, 3, caplog)
+    assert "all 3 epochs of plain were completed by an earlier run" in caplog.text
+
+
+def test_a_checkpoint_left_by_a_longer_run_is_removed_even_when_snakemake_kept_it(npz, tmp_path, caplog):
+    train(npz, tmp_path)
+    (tmp_path / "history.csv").unlink()
+    for epoch in (1, 2):  # Snakemake deletes only what the new, shorter run declares
+        (tmp_path / f"epoch_{epoch:02d}.pt").unlink()
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "epochs": 2}))
+    assert not (tmp_path / "epoch_03.pt").exists()
+    assert "removing" in caplog.text and "epoch_03.pt: the config declares 2 epochs" in caplog.text
+
+
+def test_a_killed_run_with_fewer_epochs_reuses_its_progress(npz, reference, tmp_path, caplog):
+    killed = killed_run(npz, tmp_path, kill_after=2)  # a 3-epoch run killed after epoch 2
+    assert killed.returncode == 137, killed.stderr
+    rerun_as_snakemake_would(npz, tmp_path, 1, caplog)
+    assert "all 1 epochs of plain were completed by an earlier run" in caplog.text
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")[:1]

@@ -5,11 +5,13 @@ augmentation from generators seeded by (seed, epoch) alone. An epoch's randomnes
 what ran before it in the same process, so a run resumed after epoch k continues exactly as an uninterrupted
 one would: only the weights and the optimizer's state have to be restored, and both are in the checkpoint.
 
-Resuming: Snakemake deletes a failed job's declared outputs, so the progress of a run lives in a resume folder
-that no rule declares. Every epoch's checkpoint is written there first and then published to its declared path
-(a hard link, so no second copy on disk); ``state.json`` there records the completed epochs' history and the
-digest of everything that determines the numbers, so a changed config or new data never resumes a stale run.
-The folder is removed when the run finishes.
+Resuming: Snakemake deletes a job's declared outputs before it runs again, so the progress of a run lives in a
+resume folder that no rule declares. Every epoch's checkpoint is written there first and then published to its
+declared path (a hard link, so no second copy on disk); ``state.json`` there records the completed epochs'
+history and the digest of everything that determines an epoch's numbers, so a changed config or new data never
+resumes a stale run. The total number of epochs is not part of that digest, since epoch k comes out the same
+whatever the total: the folder is kept after a run finishes, so that a run with more epochs continues from the
+last one completed, and a run with fewer publishes the epochs it shares and trains nothing.
 """
 
 from __future__ import annotations
@@ -62,8 +64,10 @@ class TrainSettings:
 
 
 def config_digest(settings: TrainSettings, split_config: dict, data_digest: str) -> str:
-    """A short digest of everything that determines a run's numbers (not the device, not the paths)."""
-    identity = {"settings": asdict(settings), "split": {k: list(v) for k, v in sorted(split_config.items())},
+    """A short digest of everything that determines an epoch's numbers: not the device, not the paths, and not the
+    number of epochs (an epoch's randomness depends only on the seed and its own index)."""
+    shaping_settings = {key: value for key, value in asdict(settings).items() if key != "epochs"}
+    identity = {"settings": shaping_settings, "split": {k: list(v) for k, v in sorted(split_config.items())},
                 "data_sha256": data_digest}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -270,9 +274,14 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     resume = ResumeFolder(resume_folder, digest)
     history = resume_history(model, optimizer, resume, settings)
+    remove_undeclared_checkpoints(outputs)
     if history:
         republish(history, resume, outputs)
-        log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
+        if len(history) == settings.epochs:
+            log.info("all %d epochs of %s were completed by an earlier run (kept in %s); nothing to train",
+                     settings.epochs, settings.variant, resume.folder)
+        else:
+            log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
 
     dataset = training_images(splits["train"], augmentation, device)
     progress = Progress(settings.epochs, len(dataset), -(-len(dataset) // settings.batch_size))
@@ -290,17 +299,32 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
                  settings.epochs, train_loss, val_loss, val_accuracy, history[-1]["seconds"])
         if after_epoch is not None:
             after_epoch(epoch)
-    resume.remove()
     return history
 
 
 def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettings) -> list[dict]:
-    """The completed epochs' history, with the model and optimizer restored to the last of them; or []."""
-    history = resume.completed_history()
+    """The history of the completed epochs this run shares (at most ``settings.epochs``), or [].
+
+    When epochs remain to be trained, the model and optimizer are restored to the last shared epoch; when a
+    longer run already completed them all, nothing needs restoring.
+    """
+    history = resume.completed_history()[:settings.epochs]
+    if len(history) == settings.epochs:
+        return history
     if history and not restore(model, optimizer, resume, settings, len(history)):
         resume.remove()
         return []
     return history
+
+
+def remove_undeclared_checkpoints(outputs: RunOutputs) -> None:
+    """Delete checkpoints beside the declared ones that this run does not declare (an earlier, longer run's): a
+    results folder holds only what the current config says it holds."""
+    declared = {Path(path) for path in outputs.checkpoints}
+    for folder in {path.parent for path in declared}:
+        for stale in sorted(set(folder.glob("epoch_*.pt")) - declared):
+            log.info("removing %s: the config declares %d epochs", stale, len(declared))
+            stale.unlink()
 
 
 def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs) -> None:

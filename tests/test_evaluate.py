@@ -187,7 +187,9 @@ def test_evaluation_writes_every_output(evaluation_inputs):
     metrics = evaluate(folder, checkpoints)
     assert json.loads((folder / "plain" / "metrics.json").read_text()) == metrics
     assert metrics["chosen_epoch"] == 2 and metrics["device"] == "cpu" and metrics["n_test"] == 200
-    assert metrics["training_precision"] == "float32"  # read from the chosen checkpoint
+    # how the chosen checkpoint was made, read from it
+    assert (metrics["training_device"], metrics["training_precision"]) == ("cpu", "float32")
+    assert metrics["training_threads"] == torch.load(checkpoints[1], weights_only=True)["threads"]
     predictions = read_predictions(folder / "plain" / "predictions.csv")
     assert [row["index"] for row in predictions] == list(range(150, 350))  # indices into the npz
     accuracy = np.mean([row["true"] == row["predicted"] for row in predictions])

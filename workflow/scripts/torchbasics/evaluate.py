@@ -213,9 +213,10 @@ def run_evaluation(npz_path: str | Path, split_config: dict, best_path: str | Pa
         model = to_fast_layout(model)
     result = Predictions.from_logits(predict_logits(model, test.X, batch_size, device, batching), test.y)
     analysis = Analysis.of(result, test.label_names)
-    # The test pass runs in float32 whatever the training ran in (recorded beside it).
+    # The test pass runs in float32 whatever the training ran in (recorded beside it, from the checkpoint).
     metrics = {"variant": variant, "chosen_epoch": best["epoch"], "checkpoint": best["checkpoint"], "device": device,
-               "training_precision": state["precision"], **analysis.summary}
+               "training_device": state["device"], "training_precision": state["precision"],
+               "training_threads": state["threads"], **analysis.summary}
     write_csv(outputs.per_class, per_class_accuracy(analysis.counts, test.label_names), PER_CLASS_COLUMNS)
     write_confusion(outputs.confusion, analysis.fractions, test.label_names)
     write_predictions(outputs.predictions, result, test)

@@ -19,7 +19,9 @@ from .errors import InputError
 from .io import atomic_path
 
 N_CLASSES = 10
-CHECKPOINT_KEYS = ("variant", "model", "optimizer", "epoch", "seed", "config_digest", "device", "precision")
+# How the weights were made goes with them (device, precision, threads): the same config on the same hardware and
+# thread count gives the same weights, and evaluation records where they came from.
+CHECKPOINT_KEYS = ("variant", "model", "optimizer", "epoch", "seed", "config_digest", "device", "precision", "threads")
 
 
 def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
@@ -186,7 +188,8 @@ def save_checkpoint(path: str | Path, *, variant: str, model: nn.Module, optimiz
                     epoch: int, seed: int, config_digest: str, device: str, precision: str) -> None:
     """Everything needed to evaluate the epoch or to continue training from it, written atomically."""
     state = {"variant": variant, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "seed": seed, "config_digest": config_digest, "device": device, "precision": precision}
+             "seed": seed, "config_digest": config_digest, "device": device, "precision": precision,
+             "threads": torch.get_num_threads()}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 

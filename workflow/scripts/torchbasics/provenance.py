@@ -1,4 +1,6 @@
-"""What the summary page says about how the run was made: config, seed, devices, versions, input checksums."""
+"""What the summary page says about how the run was made: config, seed, hardware, devices, precision and threads,
+versions, input checksums. The hardware, the precision and the thread count are what decide whether a rerun of
+the same config gives the same numbers bit for bit."""
 
 from __future__ import annotations
 
@@ -33,6 +35,33 @@ def input_checksums(inputs: dict[str, str], sources: dict[str, str | None]) -> d
             for name, path in inputs.items()}
 
 
+def cpu_model() -> str:
+    """The CPU's model name as the operating system reports it (``platform.processor()`` is often just "x86_64")."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict:
+    """The machine that wrote the run info (on a workstation, the one that ran every job)."""
+    from .precision import cpu_bfloat16_units
+
+    return {"machine": platform.machine(), "cpu": cpu_model(), "cpu_bfloat16_units": cpu_bfloat16_units()}
+
+
+def training_conditions(metrics_files: list[str]) -> list[dict]:
+    """How each evaluated network was trained (device, precision, torch threads), from evaluation's metrics."""
+    conditions = []
+    for path in metrics_files:
+        metrics = json.loads(Path(path).read_text())
+        conditions.append({key: metrics[f"training_{key}"] for key in ("device", "precision", "threads")}
+                          | {"variant": metrics["variant"]})
+    return conditions
+
+
 def devices_used(device_files: list[str]) -> list[str]:
     """The devices the stages recorded (a ``device`` key in their JSON summaries), in order, without repeats."""
     devices = []
@@ -51,6 +80,8 @@ def write_run_info(target: str | Path, config: dict, inputs: dict[str, str], sou
         "config": config,
         "config_yaml": yaml.safe_dump(config, sort_keys=False),
         "devices": devices_used(device_files),
+        "hardware": hardware(),
+        "training": training_conditions([path for path in device_files if Path(path).name == "metrics.json"]),
         "versions": package_versions(),
         "inputs": input_checksums(inputs, sources),
     }

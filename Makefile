@@ -15,8 +15,9 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# --resources takes several values: given before --cores, it cannot swallow a target named in ARGS.
 run: venv
-	$(BIN)/snakemake --cores all --resources gpu=1 $(ARGS)
+	$(BIN)/snakemake --resources gpu=1 --cores all $(ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -q tests

@@ -1,13 +1,20 @@
-"""One device per job: concurrent jobs claim different GPU indices; SLURM's grant is taken as is."""
+"""One device per job: concurrent jobs claim different GPU indices, whoever runs them; SLURM's grant is taken as is."""
 
+import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO
-from torchbasics.gpus import claim_gpu
+from torchbasics.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir
 
 
 def test_two_claims_get_different_indices_and_a_release_frees_one(tmp_path):
@@ -70,3 +77,127 @@ def test_snakemake_with_two_gpus_runs_two_jobs_on_different_devices(tmp_path):
     (index_a, start_a, end_a), (index_b, start_b, end_b) = [(int(i), float(s), float(e)) for i, s, e in runs]
     assert max(float(start_a), start_b) < min(end_a, end_b), "the two jobs did not overlap"
     assert index_a != index_b
+
+
+def test_the_lock_folder_and_files_are_open_to_every_user_whatever_the_umask(tmp_path):
+    lock_dir = tmp_path / "locks"
+    previous_umask = os.umask(0o077)
+    try:
+        claim = claim_gpu(1, lock_dir)
+    finally:
+        os.umask(previous_umask)
+    assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((lock_dir / "gpu0.lock").stat().st_mode) == 0o666
+    claim.release()
+
+
+def test_every_user_shares_one_default_lock_folder_whatever_their_tmpdir(monkeypatch, tmp_path):
+    monkeypatch.delenv(LOCK_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # forget the cached temp folder so that TMPDIR is read again
+    try:
+        assert default_lock_dir() == Path("/tmp/torchbasics-gpu-locks")
+    finally:
+        tempfile.tempdir = None
+    monkeypatch.setenv(LOCK_DIR_VARIABLE, str(tmp_path / "mine"))
+    assert default_lock_dir() == tmp_path / "mine"
+
+
+# Two unprivileged users of one workstation (uids without a passwd entry are fine for setuid).
+USER_A, USER_B = 65533, 65534
+needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                                reason="switching to other users needs root (CI runs as root)")
+
+
+def fork_as(uid, action):
+    """Run ``action()`` in a forked child as user ``uid`` (umask 077, the narrowest usual one).
+
+    Returns (child pid, the first line the child wrote): the action's result, or the exception it raised. The
+    child keeps running after answering only when the action blocks (a holder), until it is killed.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.umask(0o077)
+            answer = action(lambda line: os.write(write_end, f"{line}\n".encode()))
+        except BaseException as error:  # noqa: BLE001 - the parent reads what went wrong
+            answer = f"{type(error).__name__}: {error}"
+        os.write(write_end, f"{answer}\n".encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as answers:
+        return pid, answers.readline().strip()
+
+
+def stop(pid):
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+@pytest.fixture
+def shared_tmp():
+    """A folder open to every user like /tmp (pytest's tmp_path is private to root)."""
+    folder = tempfile.mkdtemp(prefix="torchbasics-gpus-")
+    os.chmod(folder, 0o1777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def hold_gpu(lock_dir):
+    def action(say):
+        claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
+        say(claim.index)
+        time.sleep(60)  # held until the test kills this job
+    return action
+
+
+def claim_index(lock_dir):
+    def action(say):
+        claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
+        return claim.index
+    return action
+
+
+@needs_root
+def test_a_second_user_takes_the_other_gpu_while_the_first_user_holds_one(shared_tmp):
+    lock_dir = f"{shared_tmp}/locks"  # created by user A's job, with A's umask
+    holder, held = fork_as(USER_A, hold_gpu(lock_dir))
+    try:
+        assert held == "0"
+        claimant, claimed = fork_as(USER_B, claim_index(lock_dir))
+        os.waitpid(claimant, 0)
+        assert claimed == "1"
+    finally:
+        stop(holder)
+    claimant, claimed = fork_as(USER_B, claim_index(lock_dir))  # A's lock file, now free, works for B
+    os.waitpid(claimant, 0)
+    assert claimed == "0"
+
+
+def leave_narrow_folder(lock_dir):
+    os.mkdir(lock_dir, 0o755)
+    os.chown(lock_dir, USER_A, USER_A)
+
+
+def leave_narrow_lock_file(lock_dir):
+    os.mkdir(lock_dir)
+    os.chmod(lock_dir, 0o1777)
+    descriptor = os.open(f"{lock_dir}/gpu0.lock", os.O_CREAT | os.O_WRONLY, 0o600)
+    os.fchown(descriptor, USER_A, USER_A)
+    os.close(descriptor)
+
+
+@needs_root
+@pytest.mark.parametrize("leave_behind", [leave_narrow_folder, leave_narrow_lock_file])
+def test_another_users_narrower_lock_folder_is_an_error_naming_it_and_the_fix(shared_tmp, leave_behind):
+    lock_dir = f"{shared_tmp}/locks"
+    leave_behind(lock_dir)
+    claimant, answer = fork_as(USER_B, claim_index(lock_dir))
+    os.waitpid(claimant, 0)
+    assert answer.startswith("InputError: cannot use the GPU lock folder " + lock_dir)
+    assert f"chmod 1777 {lock_dir}" in answer and LOCK_DIR_VARIABLE in answer

@@ -5,6 +5,12 @@
 AUTOGRAD = config["autograd"]
 
 
+# Cheap jobs that read a few small files: not worth a cluster job each.
+localrules:
+    autograd_plot_gradient,
+    autograd_plot_convergence,
+
+
 rule autograd_gradients:
     output:
         table="results/autograd/gradients.csv",

@@ -20,6 +20,11 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from torchbasics import settings
 
 update_config(config, settings.typed_overrides(workflow.config_settings.overwrite_config))
+# Snakemake reads --configfile itself, with YAML 1.1, which takes 3e-4 for text; the schema's number
+# positions are read as numbers here, and whole floats (2.0) where it asks for an integer become integers.
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+with open(SCHEMAS / "config.schema.yaml") as schema_file:
+    settings.normalise_numbers(config, settings.numeric_positions(yaml.safe_load(schema_file), SCHEMAS))
 validate(config, "workflow/schemas/config.schema.yaml")
 settings.check_split(config["split"])
 with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
@@ -33,6 +38,12 @@ include: "workflow/rules/autograd.smk"
 include: "workflow/rules/denoise.smk"
 include: "workflow/rules/classifier.smk"
 include: "workflow/rules/report.smk"
+
+
+# A source the pipeline writes would be overwritten, or deleted when its job fails: refused before any job runs.
+settings.check_sources_are_not_outputs(
+    config, lambda path: any(rule.is_producer(path) for rule in workflow.rules), Path.cwd()
+)
 
 
 # The default target: every stage (each rule file adds its stage's outputs to ALL_TARGETS).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training and evaluation throughput of the reference and the batched paths, in one run on one machine.
 
-    .venv/bin/python benchmarks/throughput.py            # about 40 s on a 2-core CPU
+    .venv/bin/python benchmarks/throughput.py            # about a minute on a 2-core CPU
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
     .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd batched paths, with compile time
@@ -12,7 +12,9 @@ Measures, on made-up 32x32 images (the speed does not depend on their content):
     the pipeline's own training loop (torchbasics.train.train_one_epoch);
   * evaluation images/s with eval.batching = torchvision (ToTensor per image, batch 64) and batched (the
     config's eval.batch_size);
-  * the denoising grid solved setting by setting (solver loop) and as one batch (solver batched);
+  * the batched paths in float32 and in bfloat16 (train.precision), training and evaluation, both variants;
+  * one denoising setting at the real image's size (3 x 678 x 1020), solved by autograd (the reference) and by
+    the fused closed-form step (denoise.solver);
   * the machine's float32 matrix-multiply rate, and the fraction of it the batched training reaches (the
     model's training FLOPs per image, about 3x its forward pass, times images/s);
   * with --compile, the batched plain training and evaluation with the network wrapped in torch.compile, and the
@@ -40,12 +42,15 @@ sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 from torchbasics import denoise  # noqa: E402
 from torchbasics.augment import make_augmentation  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.precision import autocast, cpu_bfloat16_units  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402
 from torchbasics.train import Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
 from torchbasics.data import Split  # noqa: E402
 
 BACKENDS = ("torchvision", "batched")
+PRECISIONS = ("float32", "bfloat16")
 BATCH_SIZE = 64
+PARROT_SHAPE = (1, 3, 678, 1020)  # the course's noisy parrot, (N, C, H, W)
 # The reference evaluates at the training batch size; the batched path at the config's eval.batch_size.
 EVAL_BATCH = {"torchvision": BATCH_SIZE,
               "batched": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"]}
@@ -89,11 +94,12 @@ def forward_flops_per_image(variant: str) -> float:
     return 2.0 * sum(macs)
 
 
-def training_rate(variant: str, backend: str, split: Split, device: str,
-                  compiled: bool = False) -> tuple[float, float]:
+def training_rate(variant: str, backend: str, split: Split, device: str, compiled: bool = False,
+                  precision: str = "float32") -> tuple[float, float]:
     """Images/s of the pipeline's training loop over ``split``, and the seconds of a short warm-up pass before it."""
     torch.manual_seed(0)
-    settings = TrainSettings(variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend)
+    settings = TrainSettings(variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend,
+                             precision=precision)
     augmentation = make_augmentation(backend)
     model = build_model(variant).to(device)
     if augmentation.resident:
@@ -113,8 +119,8 @@ def training_rate(variant: str, backend: str, split: Split, device: str,
     return rate, seconds[0]
 
 
-def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str,
-                    compiled: bool = False) -> tuple[float, float]:
+def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str, compiled: bool = False,
+                    precision: str = "float32") -> tuple[float, float]:
     """Images/s of the pipeline's prediction function over ``X``, and the seconds of a short warm-up before it."""
     model = build_model(variant).to(device)
     if batching == "batched":
@@ -125,21 +131,24 @@ def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str,
     for images in (X[:EVAL_BATCH[batching] * 2], X):
         synchronize(device)
         start = time.perf_counter()
-        predict_logits(model, images, EVAL_BATCH[batching], device, batching)
+        with autocast(precision, device):
+            predict_logits(model, images, EVAL_BATCH[batching], device, batching)
         synchronize(device)
         seconds.append(time.perf_counter() - start)
     return len(X) / seconds[1], seconds[0]
 
 
-def denoise_seconds(solver: str, size: int, iterations: int, device: str) -> float:
-    noisy = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
-    settings = denoise.grid([0.3, 0.9], [0.5, 1.5])
-    denoise.solve_grid(noisy, settings, "L1", 2, solver)  # warm-up: the first convolutions set up their kernels
+def denoise_seconds_per_iteration(solver: str, norm: str, iterations: int, device: str) -> float:
+    """Seconds per iteration of one setting (lr 0.9, alpha 1.5) on a random image of the parrot's size."""
+    noisy = torch.rand(PARROT_SHAPE, generator=torch.Generator().manual_seed(0)).to(device)
+    setting = [denoise.Setting(lr=0.9, alpha=1.5)]
+    # compile=True: the pipeline compiles the fused step for a real run's size; short runs like these would not
+    denoise.solve_grid(noisy, setting, norm, 2, solver, compile=True)  # warm-up, and compiling the fused step
     synchronize(device)
     start = time.perf_counter()
-    denoise.solve_grid(noisy, settings, "L1", iterations, solver)
+    denoise.solve_grid(noisy, setting, norm, iterations, solver, compile=True)
     synchronize(device)
-    return time.perf_counter() - start
+    return (time.perf_counter() - start) / iterations
 
 
 def main() -> None:
@@ -153,7 +162,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     n_train, n_eval = (640, 2000) if args.quick else (6400, 10000)
-    denoise_size, denoise_iterations = (128, 20) if args.quick else (340, 100)
+    denoise_iterations = 5 if args.quick else 40
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(max(n_train, n_eval), 32, 32, 3), dtype=np.uint8)
@@ -163,7 +172,8 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, device {device}"
-          + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else ""))
+          + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else
+             f", CPU bfloat16 units: {', '.join(cpu_bfloat16_units()) or 'none'}"))
     rate = matmul_rate(device)
     print(f"float32 matmul: {rate / 1e9:.1f} GFLOP/s")
 
@@ -176,6 +186,13 @@ def main() -> None:
         results[f"eval_{batching}"], _ = evaluation_rate("plain", batching, X[:n_eval], device)
         print(f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s "
               f"(batch {EVAL_BATCH[batching]})")
+    for variant in VARIANTS:
+        for precision in PRECISIONS:
+            key = f"{variant}_{precision}"
+            results[f"train_{key}"], _ = training_rate(variant, "batched", split, device, precision=precision)
+            results[f"eval_{key}"], _ = evaluation_rate(variant, "batched", X[:n_eval], device, precision=precision)
+            print(f"batched {variant:8s} {precision:8s}: train {results[f'train_{key}']:8.0f} images/s, "
+                  f"eval {results[f'eval_{key}']:8.0f} images/s")
     if args.compile:
         results["train_plain_compiled"], warm_up = training_rate("plain", "batched", split, device, compiled=True)
         print(f"train plain    batched, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
@@ -183,17 +200,23 @@ def main() -> None:
         results["eval_compiled"], warm_up = evaluation_rate("plain", "batched", X[:n_eval], device, compiled=True)
         print(f"eval  plain    batched, torch.compile: {results['eval_compiled']:8.0f} images/s "
               f"(first 2 batches, compiling: {warm_up:.1f} s)")
-    for solver in ("loop", "batched"):
-        results[f"denoise_{solver}"] = denoise_seconds(solver, denoise_size, denoise_iterations, device)
-        print(f"denoise 2x2 L1 grid, {denoise_size}x{denoise_size}, {denoise_iterations} iterations, {solver:7s}: "
-              f"{results[f'denoise_{solver}']:.2f} s")
+    for norm in denoise.NORMS:
+        for solver in denoise.SOLVERS:
+            key = f"denoise_{norm}_{solver}"
+            results[key] = denoise_seconds_per_iteration(solver, norm, denoise_iterations, device)
+            print(f"denoise {norm} one setting, {'x'.join(map(str, PARROT_SHAPE[1:]))}, {solver:8s}: "
+                  f"{1000 * results[key]:6.1f} ms per iteration")
 
     summary = {
         "train_plain_speedup": results["train_plain_batched"] / results["train_plain_torchvision"],
         "train_residual_speedup": results["train_residual_batched"] / results["train_residual_torchvision"],
         "eval_speedup": results["eval_batched"] / results["eval_torchvision"],
         "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_batched"] / rate,
-        "denoise_batched_over_loop_time": results["denoise_batched"] / results["denoise_loop"],
+        "train_bf16_speedup": results["train_plain_bfloat16"] / results["train_plain_float32"],
+        "train_residual_bf16_speedup": results["train_residual_bfloat16"] / results["train_residual_float32"],
+        "eval_bf16_speedup": results["eval_plain_bfloat16"] / results["eval_plain_float32"],
+        "denoise_speedup": results["denoise_L1_autograd"] / results["denoise_L1_fused"],
+        "denoise_L2_speedup": results["denoise_L2_autograd"] / results["denoise_L2_fused"],
         "train_plain_batched_ips": results["train_plain_batched"],
         "train_plain_torchvision_ips": results["train_plain_torchvision"],
     }

@@ -18,10 +18,10 @@ SMALL_SPLIT = {"train": [0, 40], "val": [40, 50], "test": [50, 60]}
 
 
 def prepare(tmp_path, source, split=SMALL_SPLIT, seed=1):
+    """What rules prepare_cifar10 and cifar10_splits do: the npz and manifest, then the split's record."""
     npz, manifest = tmp_path / "out" / "cifar10.npz", tmp_path / "out" / "cifar10.manifest.json"
-    summary = cifar10.prepare(source, npz, manifest, source=str(source), checksum=None, split_config=split,
-                              seed=seed)
-    return npz, manifest, summary
+    summary = cifar10.prepare(source, npz, manifest, source=str(source), seed=seed)
+    return npz, manifest, {**summary, "splits": cifar10.split_summary(npz, split)}
 
 
 def assert_nothing_written(tmp_path):
@@ -40,7 +40,7 @@ def test_npz_is_used_as_is(tmp_path):
         assert data["y"].dtype == np.int64
         assert list(data["label_names"]) == CLASS_NAMES
     assert summary["source_format"] == "npz"
-    assert json.loads(manifest.read_text()) == summary
+    assert json.loads(manifest.read_text()) == {key: value for key, value in summary.items() if key != "splits"}
 
 
 def test_official_archive_concatenates_batches_in_order(tmp_path):
@@ -194,17 +194,23 @@ def test_non_image_member_is_refused(tmp_path):
 
 def test_split_past_the_data_is_refused(tmp_path):
     X, y = synthetic_cifar(60)
+    npz, _, _ = prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y))
     with pytest.raises(InputError, match=r"split.test = \[50, 70\] goes past the 60 images"):
-        prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y), split={**SMALL_SPLIT, "test": [50, 70]})
-    assert_nothing_written(tmp_path)
+        cifar10.split_summary(npz, {**SMALL_SPLIT, "test": [50, 70]})
+    with pytest.raises(InputError, match=r"split.test = \[50, 70\] goes past the 60 images"):
+        cifar10.load_splits(npz, {"test": [50, 70]}, names=("test",))
 
 
 def test_split_missing_a_class_is_refused(tmp_path):
     X, y = synthetic_cifar(300)
     y = np.sort(y)  # unshuffled: the last range holds only the top classes
+    split = {"train": [0, 100], "val": [100, 200], "test": [200, 300]}
     with pytest.raises(InputError, match=r"split.train \[0, 100\] holds no image of deer"):
-        prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y), split={"train": [0, 100], "val": [100, 200],
-                                                                        "test": [200, 300]})
+        prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y), split=split)
+    # where the splits are read (training reads train and val only), not only where they are recorded
+    with pytest.raises(InputError, match=r"split.train \[0, 100\] holds no image of deer"):
+        cifar10.load_splits(tmp_path / "out" / "cifar10.npz", {"train": split["train"], "val": split["val"]},
+                            names=("train", "val"))
 
 
 def test_load_splits_returns_the_configured_ranges(tmp_path):
@@ -225,3 +231,20 @@ def test_manifest_counts_per_split_and_class(tmp_path):
         counts = summary["splits"][name]["per_class"]
         assert sum(counts.values()) == stop - start
         assert counts["cat"] == int((y[start:stop] == 3).sum())
+
+
+def test_the_npz_is_prepared_without_the_split(tmp_path):
+    # the manifest holds nothing of the split, so that a new split re-prepares nothing
+    X, y = synthetic_cifar(60)
+    summary = cifar10.prepare(write_npz(tmp_path / "in.npz", X, y), tmp_path / "c.npz", tmp_path / "m.json",
+                              source="in.npz", seed=None)
+    assert "splits" not in summary and summary["per_class"]["cat"] == int((y == 3).sum())
+
+
+def test_the_seed_matters_only_to_an_image_folder_archive(tmp_path):
+    X, y = synthetic_cifar(60)
+    folder = write_imagefolder_archive(tmp_path / "imgs.tar.gz", per_class_train=1, per_class_test=1)
+    assert cifar10.shuffle_seed(write_npz(tmp_path / "in.npz", X, y), 7) is None
+    assert cifar10.shuffle_seed(write_official_archive(tmp_path / "py.tar.gz", X, y, batch_size=10), 7) is None
+    assert cifar10.shuffle_seed(folder, 7) == 7
+    assert cifar10.shuffle_seed(tmp_path / "not-downloaded-yet", 7) == 7

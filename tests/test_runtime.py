@@ -87,8 +87,64 @@ def test_cpu_is_always_available_and_unknown_devices_are_refused():
         resolve_device("tpu")
 
 
-def test_cuda_without_a_gpu_is_an_error_not_a_silent_fallback(monkeypatch):
-    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
-    assert resolve_device("auto") == "cpu"
+@pytest.fixture
+def torch_without_gpu(monkeypatch):
+    """torch as on a machine where it cannot use any GPU: a CUDA build whose initialisation fails (old driver)."""
+    import torch
+
+    def failing_init():
+        raise RuntimeError("The NVIDIA driver on your system is too old (found version 10010).")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "init", failing_init)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    return torch
+
+
+def test_cuda_without_a_gpu_is_an_error_not_a_silent_fallback(torch_without_gpu):
+    assert resolve_device("auto") == "cpu"  # the job was given no GPU: the CPU is what it has
     with pytest.raises(InputError, match="device 'cuda' was requested but torch sees no CUDA device"):
         resolve_device("cuda")
+
+
+@pytest.mark.parametrize("granted", ["0", "1,3", "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11"])
+def test_a_job_given_a_gpu_torch_cannot_use_fails_at_once_with_what_torch_reports(torch_without_gpu, monkeypatch,
+                                                                                  granted):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", granted)
+    with pytest.raises(InputError) as error:
+        resolve_device("auto")
+    message = str(error.value)
+    assert f"given GPU(s) {granted} (CUDA_VISIBLE_DEVICES)" in message
+    assert "built for CUDA 13.0" in message and "driver is probably missing or too old" in message
+    assert "The NVIDIA driver on your system is too old (found version 10010)." in message
+    assert "'cpu'" in message
+
+
+def test_a_cpu_only_torch_given_a_gpu_is_named_as_the_cause(torch_without_gpu, monkeypatch):
+    monkeypatch.setattr(torch_without_gpu.version, "cuda", None)
+    monkeypatch.setattr(torch_without_gpu.version, "hip", None, raising=False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    with pytest.raises(InputError, match=r"is a CPU-only build \(torch.version.cuda is None\)"):
+        resolve_device("auto")
+    with pytest.raises(InputError, match="CPU-only build"):
+        resolve_device("cuda")
+
+
+def test_only_the_cpu_asked_for_runs_on_the_cpu_despite_a_granted_gpu(torch_without_gpu, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    assert resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("nothing_granted", ["", "-1", "NoDevFiles", "-1,0"])
+def test_a_visible_devices_list_that_grants_nothing_means_the_cpu(torch_without_gpu, monkeypatch, nothing_granted):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", nothing_granted)
+    assert resolve_device("auto") == "cpu"
+
+
+def test_a_usable_gpu_is_taken(monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda") == "cuda"
+    assert resolve_device("cpu") == "cpu"

@@ -92,3 +92,9 @@ def test_comparison_outputs(smoke_run):
 def test_the_stage_is_complete(smoke_run_copy):
     result = run_snakemake(smoke_run_copy.workdir, "classifier", "--dry-run", workflow=smoke_run_copy.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_only_the_device_reruns_nothing(smoke_run_copy):
+    result = run_snakemake(smoke_run_copy.workdir, "--dry-run", "--config", "train={device: cpu}", "eval={device: cpu}",
+                           workflow=smoke_run_copy.workflow)
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout

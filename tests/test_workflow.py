@@ -53,9 +53,14 @@ def test_data_stage_from_an_image_folder_archive(tmp_path):
         assert data["X"].shape == (350, 32, 32, 3)
     manifest = json.loads((tmp_path / "resources" / "cifar10.manifest.json").read_text())
     assert manifest["source_format"] == "imagefolder"
-    assert all(count > 0 for count in manifest["splits"]["val"]["per_class"].values())
+    splits = json.loads((tmp_path / "resources" / "cifar10.splits.json").read_text())
+    assert all(count > 0 for count in splits["val"]["per_class"].values())
     assert (tmp_path / "resources" / "parrot" / "noisy.png").exists()
     assert (tmp_path / "logs" / "prepare_cifar10.log").exists()
+    # the archive's training pool is shuffled with the seed: a new seed makes a new npz
+    again = run_snakemake(tmp_path, "-n", "data", "--config", f"data={{cifar10: {{source: {archive.name}}}}}",
+                          DATA_SPLIT, "seed=7")
+    assert "rule prepare_cifar10:" in again.stdout
 
 
 def test_truncated_archive_fails_clearly_and_leaves_no_resources(tmp_path):

@@ -30,9 +30,9 @@ rule train:
         epoch_checkpoints=EPOCH_CHECKPOINTS,
     params:
         seed=config["seed"],
-        split=config["split"],
-        # Only the settings that shape a run, so that adding a variant does not retrain the others.
-        train={key: value for key, value in config["train"].items() if key != "variants"},
+        # only the splits it reads: widening the test split must not retrain
+        split={name: config["split"][name] for name in ("train", "val")},
+        train=shaping_settings(config["train"]),
         # Not an output: Snakemake deletes a failed job's outputs, and this must survive a killed job.
         resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}",
     wildcard_constraints:
@@ -98,8 +98,8 @@ rule evaluate:
         predictions="results/eval/{variant}/predictions.csv",
         confused_images="results/eval/{variant}/confused_images.npz",
     params:
-        split=config["split"],
-        eval=config["eval"],
+        split={"test": config["split"]["test"]},
+        eval=shaping_settings(config["eval"]),
     threads: 4
     resources:
         gpu=1,

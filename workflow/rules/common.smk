@@ -1,5 +1,6 @@
 # Helpers shared by the stage files: the fetched sources and where each one is read from.
 
+from torchbasics.cifar10 import shuffle_seed as cifar10_shuffle_seed
 from torchbasics.fetch import is_url
 
 # The default target's inputs: each rule file extends this list with its stage target's inputs.
@@ -28,6 +29,17 @@ def source_file(name):
 
 def has_clean_parrot():
     return "parrot_clean" in SOURCES
+
+
+# Settings a job reads but that cannot change its outputs stay out of its params, whose change would rerun it:
+# the list of variants (adding one must not retrain the others) and the device (the scripts read it from the
+# config): the same computation elsewhere differs by rounding at most, and the outputs record where they ran.
+NOT_SHAPING_RESULTS = ("variants", "device")
+
+
+def shaping_settings(stage_config):
+    """A stage's settings without those that cannot change its outputs, for a rule's params."""
+    return {key: value for key, value in stage_config.items() if key not in NOT_SHAPING_RESULTS}
 
 
 # The plotting modules, as inputs of the plot rules: Snakemake tracks a rule's own script but not what it

@@ -13,6 +13,14 @@ PARROT_IMAGES = {"noisy": "resources/parrot/noisy.png"} | (
 )
 
 
+# Cheap jobs that read a few small files: not worth a cluster job each.
+localrules:
+    denoise_summary,
+    denoise_plot_contact_sheet,
+    denoise_plot_comparison,
+    denoise_plot_loss_curves,
+
+
 rule denoise_grid:
     input:
         **PARROT_IMAGES,

@@ -1,9 +1,6 @@
 # The report stage: the summary page that answers the assignment's questions from the other stages' CSV/JSON
 # files and figures. It reads no checkpoint and no data set, so re-rendering it never retrains anything.
 
-# Everything the other stages make: the summary waits for all of it (copied before this stage adds its own).
-STAGE_OUTPUTS = list(ALL_TARGETS)
-
 # A cheap job that reads a few small files.
 localrules:
     run_info,
@@ -15,14 +12,14 @@ rule run_info:
         cifar10=rules.prepare_cifar10.output.npz,
         parrot_noisy="resources/parrot/noisy.png",
         parrot_clean=["resources/parrot/clean.png"] if has_clean_parrot() else [],
-        device_files=[
-            rules.autograd_gradients.output.summary,
-            *expand(rules.evaluate.output.metrics, variant=VARIANTS),
-        ],
+        # the stages' records of where (and, for training, in what precision) they ran
+        autograd_summary=rules.autograd_gradients.output.summary,
+        eval_metrics=expand(rules.evaluate.output.metrics, variant=VARIANTS),
     output:
         "results/report/run_info.json",
+    # The script records the config from snakemake.config, not from params: every setting that changes a result
+    # reruns a stage above, and this job after it; one that does not (a device, a timeout) reruns nothing.
     params:
-        config=config,
         sources={name: entry["source"] for name, entry in SOURCES.items()},
     log:
         "logs/report/run_info.log",
@@ -32,15 +29,36 @@ rule run_info:
         "../scripts/run_info.py"
 
 
+# Every file the page reads is a named input, and only those the config declares: a comparison left in results/
+# by an earlier run with both variants never reaches the page of a run with one.
 rule summary:
     input:
         run_info=rules.run_info.output[0],
-        stage_outputs=STAGE_OUTPUTS,
+        autograd_summary=rules.autograd_gradients.output.summary,
+        autograd_gradient_figure=rules.autograd_plot_gradient.output.png,
+        autograd_convergence_figure=rules.autograd_plot_convergence.output.png,
+        denoise_best=rules.denoise_summary.output.best,
+        denoise_table=rules.denoise_summary.output.table,
+        denoise_contact_sheets=expand(rules.denoise_plot_contact_sheet.output.png, norm=DENOISE["norms"]),
+        denoise_comparison_figure=rules.denoise_plot_comparison.output.png,
+        # one per variant, in the order of params.variants
+        train_best=expand(rules.select_epoch.output.best, variant=VARIANTS),
+        train_loss_figures=expand(rules.plot_train_loss.output.png, variant=VARIANTS),
+        eval_metrics=expand(rules.evaluate.output.metrics, variant=VARIANTS),
+        eval_per_class=expand(rules.evaluate.output.per_class, variant=VARIANTS),
+        eval_confusion=expand(rules.evaluate.output.confusion, variant=VARIANTS),
+        eval_confusion_figures=expand(rules.plot_evaluate_confusion.output.png, variant=VARIANTS),
+        eval_confused_figures=expand(rules.plot_evaluate_confused.output.png, variant=VARIANTS),
+        # empty where the config does not compare the variants
+        compare_table=rules.compare.output.table if COMPARE else [],
+        compare_test=rules.compare.output.mcnemar if COMPARE else [],
+        compare_figure=rules.plot_compare.output.png if COMPARE else [],
     output:
         html=report("results/report/summary.html", caption="../report/summary.rst", category="Summary"),
         markdown="results/report/summary.md",
     params:
         variants=VARIANTS,
+        norms=DENOISE["norms"],
     log:
         "logs/report/summary.log",
     conda:

@@ -2,11 +2,16 @@
 
 from torchbasics.fetch import fetch
 from torchbasics.runtime import run_script
+from torchbasics.settings import setting_value
 
 
 def main(snakemake):
-    fetch(snakemake.params.source, snakemake.output[0], snakemake.params.checksum,
-          retries=snakemake.params.retries, timeout=snakemake.params.timeout_s, setting=snakemake.params.setting)
+    # From the config, not the params: changing them must not fetch the file again (see data.smk).
+    setting = snakemake.params.setting
+    download = snakemake.config["data"]["download"]
+    fetch(snakemake.params.source, snakemake.output[0],
+          setting_value(snakemake.config, setting.replace(".source", ".checksum")),
+          retries=download["retries"], timeout=download["timeout_s"], setting=setting)
 
 
 run_script(snakemake, main)

@@ -5,11 +5,11 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    inputs = {name: path for name, path in snakemake.input.items() if name not in ("device_files", "parrot_clean")}
+    inputs = {name: snakemake.input[name] for name in ("cifar10", "parrot_noisy")}
     if snakemake.input.parrot_clean:
         inputs["parrot_clean"] = snakemake.input.parrot_clean[0]
-    write_run_info(snakemake.output[0], snakemake.params.config, inputs, snakemake.params.sources,
-                   list(snakemake.input.device_files))
+    write_run_info(snakemake.output[0], snakemake.config, inputs, snakemake.params.sources,
+                   autograd_summary=snakemake.input.autograd_summary, eval_metrics=list(snakemake.input.eval_metrics))
 
 
 run_script(snakemake, main)

@@ -12,7 +12,8 @@ from torchbasics.train import RunOutputs, TrainSettings, run_training
 def main(snakemake):
     torch.set_num_threads(snakemake.threads)
     train_config = snakemake.params.train
-    device, gpu_claim = claim_device(train_config["device"])  # the claim is held while training runs
+    # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
+    device, gpu_claim = claim_device(snakemake.config["train"]["device"])  # held while training runs
     settings = TrainSettings.from_config(snakemake.wildcards.variant, train_config, snakemake.params.seed,
                                          precision=resolve_precision(train_config["precision"], device))
     outputs = RunOutputs(history=Path(snakemake.output.history),

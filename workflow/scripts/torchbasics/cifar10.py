@@ -72,10 +72,10 @@ def validate_arrays(X: np.ndarray, y: np.ndarray, label_names, origin: str) -> D
     return Dataset(X=X, y=y.astype(np.int64), label_names=names, source_format="")
 
 
-def split_ranges(split_config: dict, n_images: int, origin: str) -> dict[str, tuple[int, int]]:
-    """The config's ``split`` as half-open index ranges, checked against the data set's size."""
-    check_split(split_config)
-    ranges = {name: tuple(split_config[name]) for name in SPLITS}
+def split_ranges(split_config: dict, n_images: int, origin: str, names=SPLITS) -> dict[str, tuple[int, int]]:
+    """The named splits of the config's ``split`` as half-open index ranges, checked against the data set's size."""
+    check_split({name: split_config[name] for name in names})
+    ranges = {name: tuple(split_config[name]) for name in names}
     for name, (start, stop) in ranges.items():
         if stop > n_images:
             raise InputError(f"{origin}: split.{name} = [{start}, {stop}] goes past the {n_images} images there")
@@ -299,7 +299,8 @@ def _stack_sorted(classes: dict[str, list[tuple[str, np.ndarray]]]) -> tuple[np.
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
-def read_any(path: str | Path, seed: int) -> Dataset:
+def read_any(path: str | Path, seed: int | None) -> Dataset:
+    """Any accepted source as a ``Dataset``; ``seed`` shuffles an image-folder archive's training pool."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"CIFAR-10 source {path} does not exist (or is not a file)")
@@ -309,59 +310,94 @@ def read_any(path: str | Path, seed: int) -> Dataset:
         return read_npz(path)
     if source_format == "official":
         return read_official(path)
+    if seed is None:
+        raise ValueError(f"{path} is an image-folder archive, whose shuffle needs a seed, but none was given")
     return read_imagefolder(path, seed)
+
+
+def shuffle_seed(path: str | Path, seed: int) -> int | None:
+    """``seed`` if preparing ``path`` uses it (an image-folder archive's shuffle), None if it cannot matter.
+
+    Rule prepare_cifar10 takes this as a parameter, so that a new seed re-prepares only a shuffled source: the
+    npz of an npz or official source would come out byte for byte the same. A file that is not there yet (a
+    download to come) or cannot be read is assumed to need the seed; Snakemake asks again before the job runs.
+    """
+    try:
+        return seed if detect_format(Path(path)) == "imagefolder" else None
+    except (InputError, OSError):
+        return seed
 
 
 # ------------------------------------------------------------------------------------------- the output
 
-def manifest(dataset: Dataset, ranges: dict[str, tuple[int, int]], source: str, checksum: str | None) -> dict:
-    """What the npz holds: where it came from and how many images of each class each split has."""
-    splits = {}
-    for name, (start, stop) in ranges.items():
-        counts = Counter(dataset.y[start:stop].tolist())
-        splits[name] = {
-            "range": [start, stop],
-            "count": stop - start,
-            "per_class": {dataset.label_names[label]: counts.get(label, 0) for label in range(len(dataset.label_names))},
-        }
+def manifest(dataset: Dataset, source: str) -> dict:
+    """What the npz holds and where it came from (the split is the config's, recorded by ``split_summary``)."""
+    counts = Counter(dataset.y.tolist())
     return {
         "source": source,
         "source_format": dataset.source_format,
-        "checksum": checksum,
         "n_images": int(len(dataset.X)),
         "label_names": dataset.label_names,
-        "splits": splits,
+        "per_class": {name: counts.get(label, 0) for label, name in enumerate(dataset.label_names)},
     }
 
 
-def check_splits_hold_every_class(dataset: Dataset, ranges: dict[str, tuple[int, int]], origin: str) -> None:
+def check_splits_hold_every_class(y: np.ndarray, label_names: list[str], ranges: dict[str, tuple[int, int]],
+                                  origin: str) -> None:
     """A split that lacks a class makes its accuracy meaningless (an unshuffled folder archive does that)."""
     for name, (start, stop) in ranges.items():
-        present = set(np.unique(dataset.y[start:stop]).tolist())
-        if len(present) < len(dataset.label_names) and stop - start >= 10 * len(dataset.label_names):
-            missing = [dataset.label_names[i] for i in range(len(dataset.label_names)) if i not in present]
+        present = set(np.unique(y[start:stop]).tolist())
+        if len(present) < len(label_names) and stop - start >= 10 * len(label_names):
+            missing = [label_names[i] for i in range(len(label_names)) if i not in present]
             raise InputError(f"{origin}: split.{name} [{start}, {stop}] holds no image of {', '.join(missing)}")
 
 
 def prepare(source_file: str | Path, npz_out: str | Path, manifest_out: str | Path, *, source: str,
-            checksum: str | None, split_config: dict, seed: int) -> dict:
-    """Read, validate and write ``npz_out`` and its manifest; both appear together or not at all."""
+            seed: int | None) -> dict:
+    """Read, validate and write ``npz_out`` and its manifest; both appear together or not at all.
+
+    The split plays no part: the npz is the whole data set, so changing the split re-prepares nothing.
+    """
     dataset = read_any(source_file, seed)
-    ranges = split_ranges(split_config, len(dataset.X), str(source_file))
-    check_splits_hold_every_class(dataset, ranges, str(source_file))
-    summary = manifest(dataset, ranges, source, checksum)
+    summary = manifest(dataset, source)
     with atomic_path(npz_out, suffix=".npz") as tmp:
         np.savez(tmp, X=dataset.X, y=dataset.y, label_names=np.asarray(dataset.label_names))
         write_json(manifest_out, summary)
-    log.info("wrote %s: %d images, splits %s", npz_out, len(dataset.X),
-             {name: info["count"] for name, info in summary["splits"].items()})
+    log.info("wrote %s: %d images (%s)", npz_out, len(dataset.X), dataset.source_format)
     return summary
+
+
+def split_summary(npz_path: str | Path, split_config: dict) -> dict:
+    """The config's splits of the prepared npz, checked: {split: {range, count, per_class}}."""
+    y, label_names = _read_labels(Path(npz_path))
+    ranges = split_ranges(split_config, len(y), str(npz_path))
+    check_splits_hold_every_class(y, label_names, ranges, str(npz_path))
+    splits = {}
+    for name, (start, stop) in ranges.items():
+        counts = Counter(y[start:stop].tolist())
+        splits[name] = {"range": [start, stop], "count": stop - start,
+                        "per_class": {label_name: counts.get(label, 0) for label, label_name in enumerate(label_names)}}
+    return splits
+
+
+def _read_labels(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Only ``y`` and the class names of the prepared npz (an npz reads its arrays one by one; X is not loaded)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["y"], [str(name) for name in data["label_names"].tolist()]
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        raise InputError(f"{path}: not a prepared CIFAR-10 npz ({error})") from error
 
 
 def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, tuple[np.ndarray, np.ndarray,
                                                                                             list[str]]]:
-    """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}."""
+    """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}.
+
+    Only the named splits need be in ``split_config``; each is checked (in range, every class present) here,
+    where it is used, since the npz is prepared without regard to the split.
+    """
     dataset = read_npz(Path(npz_path))
-    ranges = split_ranges(split_config, len(dataset.X), str(npz_path))
+    ranges = split_ranges(split_config, len(dataset.X), str(npz_path), names)
+    check_splits_hold_every_class(dataset.y, dataset.label_names, ranges, str(npz_path))
     return {name: (dataset.X[slice(*ranges[name])], dataset.y[slice(*ranges[name])], dataset.label_names)
             for name in names}

@@ -2,8 +2,8 @@
 
 J starts as a copy of the noisy image I and descends ``||I-J|| + alpha (||dJ/dx|| + ||dJ/dy||)`` (L1 norms, or
 squared L2 norms), each step moving J by ``lr`` along the loss gradient normalised to unit length. Images are
-(N, C, H, W) float tensors scaled to 0..1; a grid of (lr, alpha) settings is solved either as one batch, all
-settings advancing together (one batch element each), or one setting after the other.
+(N, C, H, W) float tensors scaled to 0..1; a grid of (lr, alpha) settings is solved one setting after the other,
+with the gradient from autograd (the reference) or from its closed form in one fused step (the default).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 
 NORMS = ("L1", "L2")
-SOLVERS = ("batched", "loop")
+SOLVERS = ("fused", "autograd")
 RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
 LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
 
@@ -40,7 +40,7 @@ class Solution:
     setting: Setting
     image: torch.Tensor
     losses: list[float]  # before each step, then after the last: iterations + 1 values
-    seconds: float  # its own solve, or its equal share of the batch it was solved in
+    seconds: float  # its own solve
 
 
 # ------------------------------------------------------------------------------------------- the model
@@ -53,9 +53,23 @@ def get_spatial_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     single-channel kernels, and the tests check that both agree.
     """
     _check_batch(images, "images")
+    return _forward_differences(images)
+
+
+def _forward_differences(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     right = F.pad(images[..., :, 1:], (0, 1))  # J(x+1, y), zero beyond the last column
     below = F.pad(images[..., 1:, :], (0, 0, 0, 1))  # J(x, y+1), zero beyond the last row
     return right - images, below - images
+
+
+def _adjoint_x(values: torch.Tensor) -> torch.Tensor:
+    """Dx^T of the forward difference along x: each value's left neighbour (zero in the first column) minus it."""
+    return F.pad(values[..., :, :-1], (1, 0)) - values
+
+
+def _adjoint_y(values: torch.Tensor) -> torch.Tensor:
+    """Dy^T of the forward difference along y: each value's upper neighbour (zero in the first row) minus it."""
+    return F.pad(values[..., :-1, :], (0, 0, 1, 0)) - values
 
 
 def denoising_loss(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str) -> torch.Tensor:
@@ -64,11 +78,7 @@ def denoising_loss(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str
     ``norm`` L1: ``||I-J||_1 + alpha (||dJ/dx||_1 + ||dJ/dy||_1)``; L2: the same with squared L2 norms.
     ``noisy`` is (N, C, H, W) or (1, C, H, W) (shared by the batch); ``alpha`` a number or one per image.
     """
-    _check_batch(noisy, "noisy image")
-    _check_batch(denoised, "denoised images")
-    if noisy.shape[1:] != denoised.shape[1:]:
-        raise InputError(f"noisy image {tuple(noisy.shape[1:])} and denoised images {tuple(denoised.shape[1:])} "
-                         f"differ in size (channels, height, width)")
+    _check_pair(noisy, denoised)
     penalty = _penalty(norm)
     dx, dy = get_spatial_gradients(denoised)
     alpha = torch.as_tensor(alpha, dtype=denoised.dtype, device=denoised.device)
@@ -77,69 +87,158 @@ def denoising_loss(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str
 
 def _penalty(norm: str):
     """Per-image sum of |t| (L1) or t**2 (L2), i.e. the norm or the squared norm of each image."""
+    penalty = _penalty_of(norm)
+    return lambda t: penalty(t).flatten(1).sum(dim=1)
+
+
+def _penalty_of(norm: str):
+    """phi, elementwise: |t| (L1) or t**2 (L2)."""
     if norm == "L1":
-        return lambda t: t.abs().flatten(1).sum(dim=1)
+        return torch.abs
     if norm == "L2":
-        return lambda t: t.square().flatten(1).sum(dim=1)
+        return torch.square
+    raise InputError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+
+
+def _penalty_derivative(norm: str):
+    """phi', elementwise: sign(t) (L1; 0 at t = 0, as torch's backward of abs() has it) or 2t (L2)."""
+    if norm == "L1":
+        return torch.sign
+    if norm == "L2":
+        return lambda t: 2 * t
     raise InputError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
 
 
 # ------------------------------------------------------------------------------------------- the descent
 
-def descend(noisy: torch.Tensor, settings: list[Setting], norm: str, iterations: int
-            ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run the handout's descent for every setting at once, one batch element each.
+def descend(noisy: torch.Tensor, setting: Setting, norm: str, iterations: int, solver: str = "fused",
+            compile: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run the handout's descent for one setting: ``iterations`` steps of J -= lr * g / |g| from J = I.
 
-    ``noisy`` is (1, C, H, W). Returns the final images (N, C, H, W) and the losses (iterations + 1, N): the
-    loss before each step and after the last. Each element's gradient is normalised by its own L2 norm over
-    its whole image, so the elements move exactly as they would alone.
+    ``noisy`` is (1, C, H, W). Returns the final image (1, C, H, W) and the losses (iterations + 1,): the loss
+    before each step and after the last. ``solver`` autograd takes g from backpropagation (the reference);
+    fused takes it from ``closed_form_gradient``, the loss, the gradient and the step in one function, which
+    ``compile`` decides to run under torch.compile (None: when the run is long enough to repay compiling).
     """
-    check_grid(settings, iterations)
-    _check_batch(noisy, "noisy image")
-    if noisy.shape[0] != 1:
-        raise InputError(f"noisy image: expected one image, (1, C, H, W), got {tuple(noisy.shape)}")
-    count = len(settings)
-    lr = torch.tensor([s.lr for s in settings], dtype=noisy.dtype, device=noisy.device).view(count, 1, 1, 1)
-    alpha = torch.tensor([s.alpha for s in settings], dtype=noisy.dtype, device=noisy.device)
-    denoised = noisy.expand(count, -1, -1, -1).clone().requires_grad_(True)
-    losses = torch.empty(iterations + 1, count, dtype=noisy.dtype, device=noisy.device)
-    for step in range(iterations):
-        loss = denoising_loss(noisy, denoised, alpha, norm)
-        losses[step] = loss.detach()
-        loss.sum().backward()  # the sum's gradient holds each element's own gradient, as they are independent
-        with torch.no_grad():  # J -= lr * g / |g|, in place: no image-sized temporaries
-            denoised.addcmul_(denoised.grad, _step_scale(denoised.grad, lr), value=-1)
-        denoised.grad = None
+    check_grid([setting], iterations)
+    _check_single_image(noisy)
+    _penalty(norm)  # refuses an unknown norm before any work
+    step = _choose_step(solver, compile, iterations * noisy.numel())
+    alpha = torch.tensor(setting.alpha, dtype=noisy.dtype, device=noisy.device)
+    lr = torch.tensor(setting.lr, dtype=noisy.dtype, device=noisy.device)
+    denoised = noisy.clone()
+    losses = torch.empty(iterations + 1, dtype=noisy.dtype, device=noisy.device)
+    for iteration in range(iterations):
+        losses[iteration], denoised = step(noisy, denoised, alpha, lr, norm)
     with torch.no_grad():
-        losses[iterations] = denoising_loss(noisy, denoised, alpha, norm)
-    return denoised.detach(), losses
+        losses[iterations] = denoising_loss(noisy, denoised, alpha, norm)[0]
+    return denoised, losses
+
+
+def autograd_step(noisy, denoised, alpha, lr, norm: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step with the gradient from backpropagation through ``denoising_loss``: (loss before, next J)."""
+    denoised = denoised.detach().requires_grad_(True)
+    loss = denoising_loss(noisy, denoised, alpha, norm)[0]
+    loss.backward()
+    with torch.no_grad():  # J -= lr * g / |g|, in place: no image-sized temporaries
+        gradient = denoised.grad
+        return loss.detach(), denoised.detach().addcmul_(gradient, _step_scale(gradient, lr), value=-1)
+
+
+def closed_form_gradient(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str) -> torch.Tensor:
+    """The loss gradient with respect to J, written out instead of backpropagated.
+
+    With phi(t) = |t| (L1) or t**2 (L2): g = -phi'(I-J) + alpha (Dx^T phi'(Dx J) + Dy^T phi'(Dy J)), Dx and Dy
+    the forward differences of ``get_spatial_gradients`` and Dx^T s at a pixel = s at its left neighbour (zero
+    in the first column) - s there (likewise upwards for Dy^T). Where |t| has no derivative, at t = 0, phi' is
+    0: sign(0) = 0, the value torch's backward of abs() gives, so this equals autograd's gradient exactly.
+    Shapes as for ``denoising_loss``.
+    """
+    _check_pair(noisy, denoised)
+    return _gradient_of_parts(noisy - denoised, *_forward_differences(denoised), alpha, norm)
+
+
+def _gradient_of_parts(residual, dx, dy, alpha, norm: str) -> torch.Tensor:
+    derivative = _penalty_derivative(norm)
+    return -derivative(residual) + alpha * (_adjoint_x(derivative(dx)) + _adjoint_y(derivative(dy)))
+
+
+def fused_step(noisy, denoised, alpha, lr, norm: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step with the closed-form gradient: (loss before, next J), for one image. Plain tensor code, so that
+    torch.compile can fuse the loss, the gradient, its length and the update into a few passes over the image."""
+    penalty = _penalty_of(norm)
+    residual, (dx, dy) = noisy - denoised, _forward_differences(denoised)
+    # one sum of the per-pixel loss, not three: compiled, it then shares its pass over the image with |g|
+    loss = (penalty(residual) + alpha * (penalty(dx) + penalty(dy))).sum()
+    gradient = _gradient_of_parts(residual, dx, dy, alpha, norm)
+    return loss, denoised - _step_scale(gradient, lr) * gradient
+
+
+class CompiledFusedStep:
+    """``fused_step`` under torch.compile, falling back to the eager ``fused_step`` (the same arithmetic) for
+    good when compiling fails, e.g. on a machine without a working C++ compiler. Compiling happens at the first
+    call and again for each new image size or norm; alpha and lr are tensors so that a new setting does not
+    recompile."""
+
+    def __init__(self, build=None):
+        self._build = build or (lambda: torch.compile(fused_step, dynamic=False))
+        self._compiled = None
+        self.failed = False
+
+    def __call__(self, *args):
+        if not self.failed:
+            try:
+                if self._compiled is None:
+                    self._compiled = self._build()
+                return self._compiled(*args)
+            except Exception as error:  # any failure to build: the eager step computes the same, only slower
+                self.failed = True
+                log.warning("torch.compile of the fused step failed, using the eager closed form: %s", error)
+        return fused_step(*args)
+
+
+_COMPILED_FUSED_STEP = CompiledFusedStep()  # one per process: compiled kernels are reused by every setting
+# Compiling takes seconds (more with an empty cache): below this much work (pixels x iterations of one setting)
+# the eager closed form finishes before the compiled one would have been built.
+COMPILE_MIN_WORK = 1e9
+
+
+def _choose_step(solver: str, compile: bool | None, work: int):
+    if solver == "autograd":
+        return autograd_step
+    if solver != "fused":
+        raise InputError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+    if compile is None:
+        compile = work >= COMPILE_MIN_WORK
+    log.info("fused step: %s", "torch.compile (eager if compiling fails)" if compile else "eager")
+    return _COMPILED_FUSED_STEP if compile else fused_step
 
 
 def _step_scale(gradient: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
-    """lr / |g| per batch element (shaped like ``lr``), |g| the L2 norm of its gradient over its whole image.
-    A zero gradient (J already optimal, e.g. alpha 0 at J = I) gets a zero step instead of 0 * inf = nan."""
-    lengths = gradient.flatten(1).norm(dim=1).view_as(lr)
-    return torch.where(lengths > 0, lr / lengths, torch.zeros_like(lr))
+    """lr / |g|, |g| the L2 norm of the gradient over the whole image. A zero gradient (J already optimal, e.g.
+    alpha 0 at J = I) gets a zero step instead of 0 * inf = nan."""
+    length = torch.linalg.vector_norm(gradient)
+    return torch.where(length > 0, lr / length, torch.zeros_like(lr))
 
 
 def solve_grid(noisy: torch.Tensor, settings: list[Setting], norm: str, iterations: int,
-               solver: str = "batched") -> list[Solution]:
-    """Denoise ``noisy`` (1, C, H, W) with every setting, as one batch or one setting at a time."""
-    if solver == "batched":
-        return _solve_batch(noisy, settings, norm, iterations)
-    if solver == "loop":
-        return [solution for setting in settings for solution in _solve_batch(noisy, [setting], norm, iterations)]
-    raise InputError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+               solver: str = "fused", compile: bool | None = None) -> list[Solution]:
+    """Denoise ``noisy`` (1, C, H, W) with every setting, one after the other (see ``descend``)."""
+    check_grid(settings, iterations)
+    solutions = [_solve_one(noisy, setting, norm, iterations, solver, compile) for setting in settings]
+    log.info("%s: %d setting(s), %d iterations each, solver %s, in %.1f s", norm, len(settings), iterations, solver,
+             sum(solution.seconds for solution in solutions))
+    return solutions
 
 
-def _solve_batch(noisy, settings, norm, iterations) -> list[Solution]:
+def _solve_one(noisy, setting, norm, iterations, solver, compile) -> Solution:
     start = time.perf_counter()
-    images, losses = descend(noisy, settings, norm, iterations)
-    losses = losses.cpu().T.tolist()  # also waits for a GPU to finish, so the time below is real
-    seconds = (time.perf_counter() - start) / len(settings)
-    log.info("%s: %d setting(s), %d iterations in %.1f s", norm, len(settings), iterations, seconds * len(settings))
-    return [Solution(setting, image, setting_losses, seconds)
-            for setting, image, setting_losses in zip(settings, images, losses)]
+    image, losses = descend(noisy, setting, norm, iterations, solver, compile)
+    losses = losses.tolist()  # also waits for a GPU to finish, so the time below is real
+    seconds = time.perf_counter() - start
+    log.info("%s lr %g alpha %g, %s: %d iterations in %.1f s", norm, setting.lr, setting.alpha, solver,
+             iterations, seconds)
+    return Solution(setting, image[0], losses, seconds)
 
 
 # ------------------------------------------------------------------------------------------- checks and images
@@ -175,6 +274,20 @@ def to_pixels(image: torch.Tensor) -> np.ndarray:
     that strayed outside 0..1 are clipped here, where an 8-bit image needs it."""
     scaled = (image.detach().clamp(0, 1) * 255).round().to(torch.uint8)
     return scaled.permute(1, 2, 0).cpu().numpy()
+
+
+def _check_pair(noisy: torch.Tensor, denoised: torch.Tensor) -> None:
+    _check_batch(noisy, "noisy image")
+    _check_batch(denoised, "denoised images")
+    if noisy.shape[1:] != denoised.shape[1:]:
+        raise InputError(f"noisy image {tuple(noisy.shape[1:])} and denoised images {tuple(denoised.shape[1:])} "
+                         f"differ in size (channels, height, width)")
+
+
+def _check_single_image(noisy: torch.Tensor) -> None:
+    _check_batch(noisy, "noisy image")
+    if noisy.shape[0] != 1:
+        raise InputError(f"noisy image: expected one image, (1, C, H, W), got {tuple(noisy.shape)}")
 
 
 def _check_batch(images: torch.Tensor, what: str) -> None:

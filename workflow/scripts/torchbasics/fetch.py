@@ -100,12 +100,24 @@ def _download_with_retries(url: str, tmp: Path, *, retries: int, timeout: float,
                 raise InputError(
                     f"could not download {url} ({_describe(error)}) after {attempt} attempt(s). If this machine "
                     f"is offline, download the file elsewhere and point the pipeline at it: "
-                    f"--config {setting}=/path/to/file (a local path or a file:// URL)."
+                    f"--config {nested_override(setting, '/path/to/file')} (a local path or a file:// URL)."
                 ) from error
             delay = backoff * 2 ** (attempt - 1)
             log.warning("download of %s failed (%s); retry %d/%d in %.0fs", url, _describe(error), attempt,
                         attempts - 1, delay)
             time.sleep(delay)
+
+
+def nested_override(setting: str, value: str) -> str:
+    """``--config`` syntax for a dotted setting, as Snakemake 9 takes it: a YAML mapping, quoted for the shell.
+
+    Snakemake 9 refuses dotted keys (``data.parrot.noisy.source=...``) on the command line.
+    """
+    top, *rest = setting.split(".")
+    nested = value
+    for key in reversed(rest):
+        nested = f"{{{key}: {nested}}}"
+    return f"'{top}={nested}'"
 
 
 def _download_once(url: str, tmp: Path, timeout: float) -> None:

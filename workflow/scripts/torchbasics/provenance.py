@@ -72,16 +72,16 @@ def devices_used(device_files: list[str]) -> list[str]:
     return devices
 
 
-def write_run_info(target: str | Path, config: dict, inputs: dict[str, str], sources: dict[str, str | None],
-                   device_files: list[str]) -> dict:
+def write_run_info(target: str | Path, config: dict, inputs: dict[str, str], sources: dict[str, str | None], *,
+                   autograd_summary: str, eval_metrics: list[str]) -> dict:
     info = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "config": config,
         "config_yaml": yaml.safe_dump(config, sort_keys=False),
-        "devices": devices_used(device_files),
+        "devices": devices_used([autograd_summary, *eval_metrics]),
         "hardware": hardware(),
-        "training": training_conditions([path for path in device_files if Path(path).name == "metrics.json"]),
+        "training": training_conditions(eval_metrics),
         "versions": package_versions(),
         "inputs": input_checksums(inputs, sources),
     }

@@ -31,7 +31,8 @@ def run_script(snakemake, main: Callable[[object], None]) -> None:
     """Run an entry script's ``main(snakemake)`` with logging set up and bad input reported plainly.
 
     An ``InputError`` is the user's problem, not a bug: it is logged as one clear line and the job exits
-    non-zero (Snakemake then removes the job's outputs). Anything else keeps its traceback.
+    non-zero (Snakemake then removes the job's outputs). Anything else is a bug: its traceback goes to the
+    log file too, since Snakemake's failure message sends the user there, and the exception propagates.
     """
     setup_logging(snakemake.log[0] if len(snakemake.log) else None)
     reuse_freed_memory()
@@ -40,6 +41,9 @@ def run_script(snakemake, main: Callable[[object], None]) -> None:
     except InputError as error:
         log.error("%s", error)
         sys.exit(1)
+    except Exception:
+        log.exception("the job failed unexpectedly")
+        raise
 
 
 # glibc's mallopt parameters (malloc.h) and the largest mmap threshold it accepts on 64-bit systems.
@@ -75,21 +79,64 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def granted_gpus() -> list[str]:
+    """The GPUs ``CUDA_VISIBLE_DEVICES`` gives this job (SLURM sets it for a job granted GPUs); [] when unset.
+
+    CUDA ignores the list from its first invalid entry on, so ``-1`` (or SLURM's ``NoDevFiles``) grants nothing.
+    """
+    granted = []
+    for entry in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(","):
+        entry = entry.strip()
+        if not entry or entry.startswith("-") or entry == "NoDevFiles":
+            break
+        granted.append(entry)
+    return granted
+
+
+def why_torch_sees_no_gpu() -> str:
+    """The likely cause, in the user's terms, of ``torch.cuda.is_available()`` being False."""
+    import torch
+
+    hip = getattr(torch.version, "hip", None)
+    if torch.version.cuda is None and hip is None:
+        return (f"this torch ({torch.__version__}) is a CPU-only build (torch.version.cuda is None); install the "
+                "CUDA build (requirements.txt installs it on Linux)")
+    runtime = f"CUDA {torch.version.cuda}" if torch.version.cuda else f"ROCm {hip}"
+    try:
+        torch.cuda.init()  # raises torch's own account of the failure
+    except Exception as error:  # noqa: BLE001 - whatever it raised is the report; nothing is recovered
+        reported = str(error).strip() or type(error).__name__
+    else:
+        reported = f"no usable device (torch.cuda.device_count() is {torch.cuda.device_count()})"
+    return (f"torch {torch.__version__} is built for {runtime} but cannot use it; the GPU driver is probably "
+            f"missing or too old for that runtime. torch reports: {reported}")
+
+
 def resolve_device(requested: str) -> str:
     """Map the config's ``auto|cpu|cuda`` to a torch device string.
 
     ``auto`` takes CUDA when torch sees a GPU (on a cluster node, the one SLURM granted through
-    ``CUDA_VISIBLE_DEVICES``) and the CPU otherwise; ``cuda`` without a GPU is an error, not a silent fallback.
+    ``CUDA_VISIBLE_DEVICES``) and the CPU where the job was given no GPU. A job given a GPU that torch cannot use
+    is an error, not a silent fallback: on a cluster it would hold the GPU for hours while training on the CPU.
+    Only ``cpu`` runs on the CPU whatever the job was given.
     """
     import torch
 
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise InputError("device 'cuda' was requested but torch sees no CUDA device; use 'auto' or 'cpu'")
-    if requested not in ("cpu", "cuda"):
+    if requested not in ("auto", "cpu", "cuda"):
         raise InputError(f"unknown device {requested!r}; expected auto, cpu or cuda")
-    return requested
+    if requested == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if requested == "cuda":
+        raise InputError(f"device 'cuda' was requested but torch sees no CUDA device: {why_torch_sees_no_gpu()}. "
+                         "Set the stage's device to 'cpu' to run on the CPU")
+    granted = granted_gpus()
+    if granted:
+        raise InputError(f"this job was given GPU(s) {','.join(granted)} (CUDA_VISIBLE_DEVICES) but torch cannot "
+                         f"use them: {why_torch_sees_no_gpu()}. Fix that, or set the stage's device to 'cpu' "
+                         "(and ask for no GPU) to run on the CPU on purpose")
+    return "cpu"
 
 
 def claim_device(requested: str):

@@ -5,6 +5,11 @@ Imports nothing heavy (no torch), since the Snakefile runs it on every invocatio
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+from pathlib import Path
+
 from .errors import InputError
 
 SOURCE_KEYS = (("cifar10",), ("parrot", "noisy"), ("parrot", "clean"))
@@ -16,6 +21,11 @@ def _lookup(tree: dict, keys: tuple[str, ...]):
             return None
         tree = tree[key]
     return tree
+
+
+def setting_value(config: dict, setting: str):
+    """The value of a dotted setting such as ``data.parrot.noisy.checksum`` (None where a level is unset)."""
+    return _lookup(config, tuple(setting.split(".")))
 
 
 def drop_stale_checksums(config: dict, defaults: dict) -> list[str]:
@@ -38,10 +48,62 @@ def drop_stale_checksums(config: dict, defaults: dict) -> list[str]:
     return dropped
 
 
+# Folders the pipeline owns as a whole: whatever is in them may be rewritten or deleted by a job.
+PIPELINE_FOLDERS = ("results", "logs")
+
+
+def check_sources_are_not_outputs(config: dict, is_pipeline_product, workdir: str | Path) -> None:
+    """Refuse a local source that the pipeline itself writes (``is_pipeline_product(relative path)``).
+
+    Such a source makes a job's input its own output: Snakemake then schedules the job anyway, and a failing
+    job's outputs are deleted, which here is the user's file. Refused at start-up, before any job runs.
+    """
+    for keys in SOURCE_KEYS:
+        entry = _lookup(config["data"], keys)
+        if entry is None:
+            continue
+        relative = _path_inside(_local_path(entry["source"]), Path(workdir))
+        if relative is not None and (relative.parts[0] in PIPELINE_FOLDERS or is_pipeline_product(relative.as_posix())):
+            setting = "data." + ".".join(keys) + ".source"
+            raise InputError(
+                f"config {setting} = {entry['source']!r} is the pipeline's own output {relative.as_posix()}: a job "
+                f"would overwrite or delete it. Copy the file outside resources/, results/ and logs/ and point "
+                f"{setting} at the copy.")
+
+
+def _local_path(source: str) -> str | None:
+    """The file a source names on this machine: a path, or a file:// URL's path; None for http(s)."""
+    import urllib.parse
+
+    parsed = urllib.parse.urlparse(source)
+    if parsed.scheme in ("http", "https"):
+        return None
+    if parsed.scheme == "file":
+        return urllib.parse.unquote(parsed.path)
+    return source
+
+
+def _path_inside(path: str | None, folder: Path) -> Path | None:
+    """``path`` relative to ``folder`` (links resolved), or None if it lies outside it."""
+    if path is None:
+        return None
+    resolved, base = Path(os.path.realpath(folder / path)), Path(os.path.realpath(folder))
+    try:
+        relative = resolved.relative_to(base)
+    except ValueError:
+        return None
+    return relative if relative.parts else None
+
+
 def check_split(split: dict) -> None:
-    """Each split a non-empty range, no two overlapping (the npz's size is checked when it is prepared)."""
+    """Each split given a non-empty range, no two overlapping (the npz's size is checked where it is read).
+
+    A job that reads some of the splits gets only those (so that changing another does not rerun it).
+    """
     ranges = {}
     for name in ("train", "val", "test"):
+        if name not in split:
+            continue
         start, stop = split[name]
         if start >= stop:
             raise InputError(f"config split.{name} = [{start}, {stop}] is empty: start must be below stop")
@@ -52,12 +114,33 @@ def check_split(split: dict) -> None:
             raise InputError(f"config split.{first} and split.{second} overlap")
 
 
+# A float as people write it, YAML 1.2's core schema: YAML 1.1 (PyYAML) wants a '.' and a signed exponent, so it
+# reads the learning rate 3e-4 (and 1E-5) as a string.
+FLOAT_PATTERN = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+@functools.cache
+def yaml_loader():
+    """PyYAML's safe loader with YAML 1.2's float resolver added, so that ``3e-4`` is a number."""
+    import yaml
+
+    class NumberFriendlyLoader(yaml.SafeLoader):
+        pass
+
+    NumberFriendlyLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)[eE][-+]?\d+$"),
+        list("-+0123456789."),
+    )
+    return NumberFriendlyLoader
+
+
 def typed_overrides(overrides):
     """``--config`` values with YAML types, as they would have in a config file.
 
     Snakemake parses a nested ``--config key={...}`` value with YAML's base loader, which leaves every leaf a
     string ('0', 'null'); the schema would then refuse ``split={train: [0, 4000], ...}``. Leaves are re-read
-    with the safe loader so that numbers are numbers and null is None.
+    with the safe loader (plus YAML 1.2's floats) so that numbers are numbers and null is None.
     """
     import yaml
 
@@ -67,7 +150,85 @@ def typed_overrides(overrides):
         return [typed_overrides(value) for value in overrides]
     if isinstance(overrides, str):
         try:
-            return yaml.safe_load(overrides) if overrides.strip() else overrides
+            return yaml.load(overrides, Loader=yaml_loader()) if overrides.strip() else overrides
         except yaml.YAMLError:
             return overrides
     return overrides
+
+
+# ------------------------------------------------------------------------------- numbers the schema asks for
+
+def numeric_positions(schema: dict, schema_folder: Path) -> dict[tuple, str]:
+    """Where the config schema asks for a number: {key path (a '*' for any list item): 'integer' or 'number'}."""
+    positions: dict[tuple, str] = {}
+    _collect_numeric(schema, schema, Path(schema_folder), (), positions)
+    return positions
+
+
+def _collect_numeric(node: dict, document: dict, folder: Path, path: tuple, positions: dict) -> None:
+    if "$ref" in node:
+        node, document = _resolve(node["$ref"], document, folder)
+    types = node.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "integer" in types or "number" in types:
+        positions[path] = "integer" if "integer" in types else "number"
+    for key, child in node.get("properties", {}).items():
+        _collect_numeric(child, document, folder, (*path, key), positions)
+    if isinstance(node.get("items"), dict):
+        _collect_numeric(node["items"], document, folder, (*path, "*"), positions)
+
+
+def _resolve(reference: str, document: dict, folder: Path) -> tuple[dict, dict]:
+    """The node a '$ref' names: '#/definitions/x' in this document or 'other.schema.yaml#/definitions/x'."""
+    import yaml
+
+    file_name, _, pointer = reference.partition("#")
+    if file_name:
+        document = yaml.safe_load((folder / file_name).read_text())
+    node = document
+    for part in pointer.strip("/").split("/"):
+        if part:
+            node = node[part]
+    return node, document
+
+
+def normalise_numbers(config: dict, positions: dict[tuple, str]) -> list[str]:
+    """Read the numbers a YAML 1.1 loader left as text ('3e-4') and whole floats where an integer is asked (2.0).
+
+    Only positions the schema types as numbers are touched, so a checksum or a path stays text whatever it
+    looks like. Returns the dotted keys changed.
+    """
+    changed = []
+    for path, kind in positions.items():
+        for keys, value in _values_at(config, path, ()):
+            number = _as_number(value, kind)
+            if number is not value:
+                _set(config, keys, number)
+                changed.append(".".join(map(str, keys)))
+    return changed
+
+
+def _values_at(tree, path: tuple, keys: tuple):
+    if not path:
+        yield keys, tree
+        return
+    head, rest = path[0], path[1:]
+    if head == "*" and isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from _values_at(item, rest, (*keys, index))
+    elif isinstance(tree, dict) and head in tree:
+        yield from _values_at(tree[head], rest, (*keys, head))
+
+
+def _as_number(value, kind: str):
+    if isinstance(value, str) and FLOAT_PATTERN.fullmatch(value.strip()):
+        value = float(value)
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON schema's integer accepts 2.0, but range(), slices and tensors do not
+    return value
+
+
+def _set(tree, keys: tuple, value) -> None:
+    for key in keys[:-1]:
+        tree = tree[key]
+    tree[keys[-1]] = value

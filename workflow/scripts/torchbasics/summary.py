@@ -46,10 +46,57 @@ def pct(value: float) -> str:
     return f"{100 * float(value):.1f}%"
 
 
+# ------------------------------------------------------------------------------------- the files it reads
+
+# Every file the page reads, as the summary rule names them: a section comes only from files the current
+# config declares, never from whatever an earlier run left in results/.
+
+@dataclass
+class AutogradFiles:
+    summary: str
+    gradient_figure: str
+    convergence_figure: str
+
+
+@dataclass
+class DenoiseFiles:
+    best: str
+    table: str
+    contact_sheets: dict[str, str]  # norm -> figure
+    comparison_figure: str
+
+
+@dataclass
+class VariantFiles:
+    best: str
+    loss_figure: str
+    metrics: str
+    per_class: str
+    confusion: str
+    confusion_figure: str
+    confused_figure: str
+
+
+@dataclass
+class ComparisonFiles:
+    table: str
+    test: str
+    figure: str
+
+
+@dataclass
+class PageFiles:
+    autograd: AutogradFiles
+    denoise: DenoiseFiles
+    variants: dict[str, VariantFiles]  # in the config's order
+    comparison: ComparisonFiles | None  # None where the config does not compare the variants
+    run_info: str
+
+
 # ---------------------------------------------------------------------------------------- the sections
 
-def autograd_sections(results: Path) -> list[Section]:
-    summary = read_json(results / "autograd" / "summary.json")
+def autograd_sections(files: AutogradFiles) -> list[Section]:
+    summary = read_json(files.summary)
     return [
         Section("1.1 b — the gradient at pi/4 by backward()", [
             f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), "
@@ -59,81 +106,101 @@ def autograd_sections(results: Path) -> list[Section]:
         Section("1.1 c, d — gradients at 100 points of [-pi, pi]", [
             f"{summary['n_points']} points drawn uniformly from [-pi, pi] with the run's seed, `y.sum().backward()`: "
             f"the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx over cos(x).",
-            Figure("results/autograd/gradient.png", "dz/dx by autograd (points) over cos(x) (line)."),
-            Figure("results/autograd/convergence.png",
+            Figure(files.gradient_figure, "dz/dx by autograd (points) over cos(x) (line)."),
+            Figure(files.convergence_figure,
                    "Not asked for: the largest error of the value and the gradient against the number of terms."),
         ]),
     ]
 
 
-def denoise_sections(results: Path) -> list[Section]:
-    best = read_json(results / "denoise" / "best.json")
-    rows = read_csv(results / "denoise" / "results.csv")
-    noisy = best.get("noisy") or {}
-    has_quality = noisy.get("psnr") is not None
+def denoise_sections(files: DenoiseFiles) -> list[Section]:
+    """1.2 b (L1) and 1.2 c (L2), whichever norms the config runs; the table and PSNRs whatever the norms."""
+    summary = read_json(files.best)
+    rows = read_csv(files.table)
+    noisy = summary.get("noisy") or {}
+    judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
     table = Table(["norm", "lr", "alpha", "iterations", "PSNR (dB)", "SSIM", "final loss"],
                   [[row["norm"], row["lr"], row["alpha"], row["iterations"], _num(row["psnr"], 2),
                     _num(row["ssim"], 3), _num(row["final_loss"], 1)] for row in rows])
-    sections = []
-    l1 = best["best"].get("L1")
-    if l1:
-        text = f"The best L1 setting is lr = {l1['lr']}, alpha = {l1['alpha']} ({l1['iterations']} iterations)"
-        if has_quality:
-            text += (f": PSNR {l1['psnr']:.2f} dB and SSIM {l1['ssim']:.3f} against the clean image, up from "
-                     f"{noisy['psnr']:.2f} dB and {noisy['ssim']:.3f} for the noisy input "
-                     f"(+{l1['psnr'] - noisy['psnr']:.2f} dB).")
-        else:
-            text += " (no clean reference was configured, so settings are ranked without PSNR)."
-        sections.append(Section("1.2 b — choosing the learning rate and alpha", [
-            text, f"Criterion: {best['criterion']}.", table,
-            Figure("results/denoise/figures/contact_sheet_L1.png", "L1: rows lr, columns alpha, titled by PSNR."),
-        ]))
-    l2 = best["best"].get("L2")
-    if l2:
-        paragraphs = [f"The best L2 setting is lr = {l2['lr']}, alpha = {l2['alpha']}."]
-        if l1 and has_quality:
-            difference = l2["psnr"] - l1["psnr"]
-            paragraphs.append(f"L2 did {'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB "
-                              f"of PSNR ({l2['psnr']:.2f} vs {l1['psnr']:.2f} dB; SSIM {l2['ssim']:.3f} vs "
-                              f"{l1['ssim']:.3f}). The better norm: {best['better_norm']}.")
-        sections.append(Section("1.2 c — the L2 variant", [
-            *paragraphs,
-            Figure("results/denoise/figures/contact_sheet_L2.png", "L2: rows lr, columns alpha, titled by PSNR."),
-            Figure("results/denoise/figures/comparison.png", "Noisy input, best L1, best L2 and the clean original."),
-        ]))
+    chosen = summary["best"]
+    choosing = Section("1.2 b — choosing the learning rate and alpha", [_denoise_intro(noisy, judged)])
+    if "L1" in chosen:
+        choosing.blocks.append(_chosen_setting("L1", chosen["L1"], noisy, judged))
+    choosing.blocks += [f"Criterion: {summary['criterion']}.", table]
+    if "L1" in files.contact_sheets:
+        choosing.blocks.append(Figure(files.contact_sheets["L1"], _contact_sheet_caption("L1", judged)))
+    sections = [choosing]
+    if "L2" in chosen:
+        l2 = Section("1.2 c — the L2 variant", [_chosen_setting("L2", chosen["L2"], noisy, judged)])
+        if "L1" in chosen and judged:
+            l1, l2_row = chosen["L1"], chosen["L2"]
+            difference = l2_row["psnr"] - l1["psnr"]
+            l2.blocks.append(f"L2 did {'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB "
+                             f"of PSNR ({l2_row['psnr']:.2f} vs {l1['psnr']:.2f} dB; SSIM {l2_row['ssim']:.3f} vs "
+                             f"{l1['ssim']:.3f}). The better norm: {summary['better_norm']}.")
+        if "L2" in files.contact_sheets:
+            l2.blocks.append(Figure(files.contact_sheets["L2"], _contact_sheet_caption("L2", judged)))
+        sections.append(l2)
+    sections[-1].blocks.append(Figure(files.comparison_figure, _comparison_caption(judged)))
     return sections
 
 
-def classifier_sections(results: Path, variants: list[str]) -> list[Section]:
-    sections = [_training_section(results, variants)]
-    for variant in variants:
-        sections.extend(_evaluation_sections(results, variant))
-    if (results / "compare" / "mcnemar.json").exists():
-        sections.append(_comparison_section(results))
+def _denoise_intro(noisy: dict, judged: bool) -> str:
+    if judged:
+        return (f"Every setting is judged by its PSNR against the clean original; the noisy input itself has PSNR "
+                f"{noisy['psnr']:.2f} dB and SSIM {noisy['ssim']:.3f}.")
+    return ("No clean original was configured, so no setting can be judged (PSNR and SSIM need one): the setting "
+            "shown for each norm is the grid's centre, and the table gives each setting's final loss.")
+
+
+def _chosen_setting(norm: str, row: dict, noisy: dict, judged: bool) -> str:
+    setting = f"lr = {row['lr']}, alpha = {row['alpha']} ({row['iterations']} iterations)"
+    if not judged:
+        return f"{norm}: the grid's centre setting, {setting}, ends at a loss of {row['final_loss']:.4g}."
+    return (f"The best {norm} setting is {setting}: PSNR {row['psnr']:.2f} dB and SSIM {row['ssim']:.3f} against "
+            f"the clean image, up from {noisy['psnr']:.2f} dB and {noisy['ssim']:.3f} for the noisy input "
+            f"(+{row['psnr'] - noisy['psnr']:.2f} dB).")
+
+
+def _contact_sheet_caption(norm: str, judged: bool) -> str:
+    return f"{norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
+
+
+def _comparison_caption(judged: bool) -> str:
+    if judged:
+        return "Noisy input, the best setting of each norm and the clean original."
+    return "Noisy input and the grid's centre setting of each norm (no clean original to judge by)."
+
+
+def classifier_sections(variants: dict[str, VariantFiles], comparison: ComparisonFiles | None) -> list[Section]:
+    sections = [_training_section(variants)]
+    for variant, files in variants.items():
+        sections.extend(_evaluation_sections(variant, files))
+    if comparison is not None:
+        sections.append(_comparison_section(comparison))
     return sections
 
 
-def _training_section(results: Path, variants: list[str]) -> Section:
+def _training_section(variants: dict[str, VariantFiles]) -> Section:
     section = Section("2.0 f — training, and the epoch chosen by validation loss")
-    for variant in variants:
-        best = read_json(results / "train" / variant / "best.json")
+    for variant, files in variants.items():
+        best = read_json(files.best)
         section.blocks.append(
             f"**{variant}**: of {best['epochs']} epochs, epoch {best['epoch']} has the lowest validation loss "
             f"({best['val_loss']:.4f}, validation accuracy {pct(best['val_accuracy'])}), so its checkpoint is the "
             f"one evaluated ({best['rule']}).")
-        section.blocks.append(Figure(f"results/train/{variant}/loss.png",
+        section.blocks.append(Figure(files.loss_figure,
                                      f"{variant}: training and validation loss per epoch, chosen epoch marked."))
     return section
 
 
-def _evaluation_sections(results: Path, variant: str) -> list[Section]:
-    folder = results / "eval" / variant
-    metrics = read_json(folder / "metrics.json")
-    per_class = read_csv(folder / "per_class.csv")
+def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
+    metrics = read_json(files.metrics)
+    per_class = read_csv(files.per_class)
     class_table = Table(["class", "images", "accuracy", "95% interval"],
                         [[row["class"], row["n"], pct(row["accuracy"]),
                           f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}"] for row in per_class])
-    confusion = read_csv(folder / "confusion.csv")
+    confusion = read_csv(files.confusion)
     label_key = next(iter(confusion[0]))
     confusion_table = Table(["true \\ predicted", *[key for key in confusion[0] if key != label_key]],
                             [[row[label_key], *[f"{float(row[key]):.2f}" for key in row if key != label_key]]
@@ -148,21 +215,21 @@ def _evaluation_sections(results: Path, variant: str) -> list[Section]:
         Section(f"2.0 g iii — confusion matrix ({variant})", [
             "Row i, column j: the fraction of test images of class i predicted as class j.",
             confusion_table,
-            Figure(f"results/eval/{variant}/confusion.png", f"{variant}: the labelled confusion matrix."),
+            Figure(files.confusion_figure, f"{variant}: the labelled confusion matrix."),
         ]),
         Section(f"2.0 g iv — the worst class and its confusion ({variant})", [
             f"The worst class is **{metrics['worst_class']}** (accuracy {pct(metrics['worst_class_accuracy'])}); it "
             f"is most often taken for **{metrics['most_confused_with']}** ({pct(metrics['confused_fraction'])} of "
             f"its test images).",
-            Figure(f"results/eval/{variant}/confused_images.png",
+            Figure(files.confused_figure,
                    f"{variant}: test images of {metrics['worst_class']} predicted as {metrics['most_confused_with']}."),
         ]),
     ]
 
 
-def _comparison_section(results: Path) -> Section:
-    test = read_json(results / "compare" / "mcnemar.json")
-    rows = read_csv(results / "compare" / "variants.csv")
+def _comparison_section(files: ComparisonFiles) -> Section:
+    test = read_json(files.test)
+    rows = read_csv(files.table)
     table = Table(["variant", "test accuracy", "chosen epoch", "validation loss"],
                   [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)]
                    for row in rows])
@@ -171,7 +238,7 @@ def _comparison_section(results: Path) -> Section:
     return Section("2.0 h — the residual variant", [
         table,
         f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
-        Figure("results/compare/per_class_accuracy.png", "Per-class test accuracy of both variants."),
+        Figure(files.figure, "Per-class test accuracy of both variants."),
     ])
 
 
@@ -192,9 +259,9 @@ def _num(value: str, digits: int) -> str:
     return "" if value in ("", None) else f"{float(value):.{digits}f}"
 
 
-def build_sections(results: Path, variants: list[str], run_info: dict) -> list[Section]:
-    return [*autograd_sections(results), *denoise_sections(results), *classifier_sections(results, variants),
-            provenance_section(run_info)]
+def build_sections(files: PageFiles) -> list[Section]:
+    return [*autograd_sections(files.autograd), *denoise_sections(files.denoise),
+            *classifier_sections(files.variants, files.comparison), provenance_section(read_json(files.run_info))]
 
 
 # ---------------------------------------------------------------------------------------------- render
@@ -259,9 +326,8 @@ STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1
          "pre{background:#f4f4f4;padding:1em;overflow:auto}")
 
 
-def write_summary(results: str | Path, variants: list[str], run_info_path: str | Path, markdown_out: str | Path,
-                  html_out: str | Path) -> None:
-    sections = build_sections(Path(results), variants, read_json(run_info_path))
+def write_summary(files: PageFiles, markdown_out: str | Path, html_out: str | Path) -> None:
+    sections = build_sections(files)
     with atomic_path(markdown_out) as tmp:
         tmp.write_text(to_markdown(sections, Path(markdown_out).parent))
     with atomic_path(html_out) as tmp:

@@ -1,0 +1,290 @@
+"""Reliability: a user's file is never the pipeline's output, the page reads only the files the config declares,
+numbers are read as people write them, a failing job's log says why, and a change reruns only what it affects."""
+
+import json
+import logging
+import re
+import shlex
+import shutil
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+from make_inputs import write_smoke_inputs
+from torchbasics import settings
+from torchbasics.errors import InputError
+from torchbasics.fetch import fetch
+from torchbasics.runtime import run_script
+from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
+
+
+def planned_jobs(result) -> list[str]:
+    return re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE)
+
+
+# ------------------------------------------------------------------- 1. a source the pipeline itself writes
+
+@pytest.mark.parametrize("source", ["resources/cifar10.npz", "results/mine.npz", "resources/download/cifar10",
+                                    "FILE_URL"])
+def test_a_source_the_pipeline_writes_is_refused_before_any_job_and_left_alone(tmp_path, source):
+    write_smoke_inputs(tmp_path)
+    if source == "FILE_URL":
+        source = (tmp_path / "resources" / "cifar10.npz").as_uri()
+        user_file = tmp_path / "resources" / "cifar10.npz"
+    else:
+        user_file = tmp_path / source
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tmp_path / "smoke-data" / "cifar10.npz", user_file)
+    content = user_file.read_bytes()
+    result = run_snakemake(tmp_path, "data", "--config", f"data={{cifar10: {{source: '{source}'}}}}", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"config data.cifar10.source = '{source}' is the pipeline's own output" in output
+    assert "Cyclic dependency" not in output and not planned_jobs(result)
+    assert user_file.read_bytes() == content
+
+
+def test_a_source_outside_the_pipelines_folders_is_taken(tmp_path):
+    write_smoke_inputs(tmp_path)
+    result = run_snakemake(tmp_path, "-n", "data", "--config", "data={cifar10: {source: smoke-data/cifar10.npz}}")
+    assert "prepare_cifar10" in planned_jobs(result)
+
+
+# ------------------------------------------------------------------- 2. the page reads declared files only
+
+def page_files(workdir, variants, comparison=True, denoise=None):
+    def path(relative):
+        return str(workdir / relative)
+
+    return PageFiles(
+        autograd=AutogradFiles(path("results/autograd/summary.json"), path("results/autograd/gradient.png"),
+                               path("results/autograd/convergence.png")),
+        denoise=denoise or DenoiseFiles(path("results/denoise/best.json"), path("results/denoise/results.csv"),
+                                        {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png")
+                                         for norm in ("L1", "L2")},
+                                        path("results/denoise/figures/comparison.png")),
+        variants={variant: VariantFiles(*(path(f"results/{name}") for name in (
+            f"train/{variant}/best.json", f"train/{variant}/loss.png", f"eval/{variant}/metrics.json",
+            f"eval/{variant}/per_class.csv", f"eval/{variant}/confusion.csv", f"eval/{variant}/confusion.png",
+            f"eval/{variant}/confused_images.png"))) for variant in variants},
+        comparison=ComparisonFiles(path("results/compare/variants.csv"), path("results/compare/mcnemar.json"),
+                                   path("results/compare/per_class_accuracy.png")) if comparison else None,
+        run_info=path("results/report/run_info.json"))
+
+
+def render_page(tmp_path, files):
+    write_summary(files, tmp_path / "summary.md", tmp_path / "summary.html")
+    return (tmp_path / "summary.md").read_text()
+
+
+def test_one_variant_gets_no_comparison_though_an_old_one_is_in_results(smoke_run, tmp_path):
+    assert (smoke_run / "results" / "compare" / "mcnemar.json").exists()  # left by the run of both variants
+    page = render_page(tmp_path, page_files(smoke_run, ["plain"], comparison=False))
+    assert "2.0 h" not in page and "(residual)" not in page
+    assert "2.0 h" in render_page(tmp_path, page_files(smoke_run, ["plain", "residual"]))
+
+
+def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_copy):
+    # the rule's declared inputs, through snakemake: with one variant, no file of results/compare/ is one
+    result = run_snakemake(smoke_run_copy.workdir, "-n", "--forcerun", "summary", "results/report/summary.md",
+                           "--config", "train={variants: [plain]}", workflow=smoke_run_copy.workflow)
+    summary_job = result.stdout[result.stdout.index("rule summary:"):]
+    inputs = summary_job[summary_job.index("input:"):summary_job.index("output:")]
+    assert "results/eval/plain/metrics.json" in inputs
+    assert "results/compare" not in inputs and "residual" not in inputs
+
+
+def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run_copy):
+    workdir, page = smoke_run_copy.workdir, smoke_run_copy.workdir / "results" / "report" / "summary.md"
+    try:
+        run_snakemake(workdir, "results/report/summary.md", "--config", "train={variants: [plain]}",
+                      workflow=smoke_run_copy.workflow)
+        assert (workdir / "results" / "compare" / "mcnemar.json").exists()
+        text = page.read_text()
+        assert "2.0 h" not in text and "(residual)" not in text and "2.0 g i, ii — test accuracy (plain)" in text
+    finally:  # the page of both variants again, for the other tests of the same smoke run
+        run_snakemake(workdir, "results/report/summary.md", workflow=smoke_run_copy.workflow)
+    assert "2.0 h" in page.read_text()
+
+
+# ------------------------------------------------------------------------------- 3. numbers as people write them
+
+def test_exponent_numbers_are_numbers_in_overrides_and_text_stays_text():
+    assert settings.typed_overrides({"lr": "3e-4", "small": "1E-5", "written": "1.0e-4"}) == {
+        "lr": 3e-4, "small": 1e-5, "written": 1e-4}
+    assert settings.typed_overrides({"checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}) == {
+        "checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}
+
+
+def schema_positions():
+    schema_folder = REPO / "workflow" / "schemas"
+    return settings.numeric_positions(yaml.safe_load((schema_folder / "config.schema.yaml").read_text()),
+                                      schema_folder)
+
+
+def test_only_what_the_schema_types_as_a_number_is_converted():
+    config = {"train": {"lr": "3e-4", "epochs": 2.0}, "denoise": {"lr": ["1e-1", 0.9]},
+              "split": {"train": [0, 2000.0]}, "data": {"cifar10": {"source": "1e5", "checksum": None}}}
+    changed = settings.normalise_numbers(config, schema_positions())
+    assert config == {"train": {"lr": 3e-4, "epochs": 2}, "denoise": {"lr": [0.1, 0.9]},
+                      "split": {"train": [0, 2000]}, "data": {"cifar10": {"source": "1e5", "checksum": None}}}
+    assert type(config["train"]["epochs"]) is int and type(config["split"]["train"][1]) is int
+    assert sorted(changed) == ["denoise.lr.0", "split.train.1", "train.epochs", "train.lr"]
+
+
+def test_a_learning_rate_of_3e_4_validates_from_the_command_line(tmp_path):
+    write_smoke_inputs(tmp_path)
+    result = run_snakemake(tmp_path, "-n", "--config", "train={lr: 3e-4}")
+    assert "is not of type 'number'" not in result.stdout + result.stderr
+
+
+def test_a_learning_rate_of_3e_4_validates_from_a_config_file(tmp_path):
+    write_smoke_inputs(tmp_path)
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("train:\n  lr: 3e-4\ndenoise:\n  lr: [1E-1, 2.7]\n")
+    result = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"),
+                           str(REPO / "tests" / "smoke.yaml"), str(extra))
+    assert "lr0.1_alpha" in result.stdout  # the denoising grid got the number
+
+
+# --------------------------------------------------------------------- 4. integers, and a failing job's log
+
+def test_whole_float_epochs_and_split_are_taken_as_integers(tmp_path):
+    write_smoke_inputs(tmp_path)
+    result = run_snakemake(tmp_path, "-n", "--config", "train={epochs: 2.0}",
+                           "split={train: [0, 2000.0], val: [2000, 2500], test: [2500, 3000]}")
+    assert "results/train/plain/epoch_02.pt" in result.stdout
+
+
+def test_a_fractional_epoch_count_is_refused_naming_the_key(tmp_path):
+    write_smoke_inputs(tmp_path)
+    result = run_snakemake(tmp_path, "-n", "--config", "train={epochs: 2.5}", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "2.5 is not of type 'integer'" in output and "['train']['epochs']" in output
+
+
+@pytest.fixture
+def restore_root_logging():
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    yield
+    for handler in root.handlers:
+        if handler not in saved:
+            handler.close()
+    root.handlers[:] = saved
+
+
+def test_an_unexpected_exception_reaches_the_jobs_log_with_its_traceback(tmp_path, restore_root_logging):
+    def main(snakemake):
+        return [][1]
+
+    log_file = tmp_path / "logs" / "job.log"
+    with pytest.raises(IndexError):
+        run_script(SimpleNamespace(log=[str(log_file)]), main)
+    text = log_file.read_text()
+    assert "Traceback" in text and "IndexError: list index out of range" in text and "return [][1]" in text
+
+
+# ------------------------------------------------------------------------ 5. rerun only what a change affects
+
+def test_a_checksum_added_to_the_same_source_only_checks_it(smoke_run_copy):
+    npz = smoke_run_copy.workdir / "smoke-data" / "cifar10.npz"
+    from torchbasics.fetch import file_digest
+
+    checksum = "sha256:" + file_digest(npz, "sha256")
+    result = run_snakemake(smoke_run_copy.workdir, "-n", "--config",
+                           f"data={{cifar10: {{source: smoke-data/cifar10.npz, checksum: '{checksum}'}}}}",
+                           workflow=smoke_run_copy.workflow)
+    # the check, and the page's record of the config (which now holds the checksum): nothing prepared or trained
+    assert set(planned_jobs(result)) == {"verify_source", "run_info", "summary", "all"}
+
+
+def test_a_new_test_split_retrains_nothing(smoke_run_copy):
+    result = run_snakemake(smoke_run_copy.workdir, "-n", "--config",
+                           "split={train: [0, 2000], val: [2000, 2500], test: [2500, 2900]}",
+                           workflow=smoke_run_copy.workflow)
+    jobs = set(planned_jobs(result))
+    assert "evaluate" in jobs and "cifar10_splits" in jobs
+    assert "prepare_cifar10" not in jobs
+    # rule train's params must hold only the splits it reads (train, val), rule evaluate's only the test split
+    assert not jobs & {"train", "select_epoch"}, jobs
+
+
+def test_a_new_seed_does_not_reprepare_an_npz_source(smoke_run_copy):
+    result = run_snakemake(smoke_run_copy.workdir, "-n", "--config", "seed=7", workflow=smoke_run_copy.workflow)
+    jobs = set(planned_jobs(result))
+    assert "train" in jobs and "prepare_cifar10" not in jobs
+
+
+# ------------------------------------------------------------------------------------- 7. smaller things
+
+def no_reference_denoise_files(smoke_run, tmp_path, norms=("L1", "L2")):
+    """The smoke run's denoising files as a run without a clean original would have them."""
+    from torchbasics.tables import read_csv, write_csv
+
+    rows = [row for row in read_csv(smoke_run / "results" / "denoise" / "results.csv") if row["norm"] in norms]
+    for row in rows:
+        row["psnr"] = row["ssim"] = None
+    write_csv(tmp_path / "results.csv", rows, list(rows[0]))
+    best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
+    best.update(criterion="no clean reference, so no judged best: the grid's centre setting",
+                noisy={"psnr": None, "ssim": None}, better_norm=None,
+                best={norm: {**best["best"][norm], "psnr": None, "ssim": None} for norm in norms})
+    (tmp_path / "best.json").write_text(json.dumps(best))
+    figures = smoke_run / "results" / "denoise" / "figures"
+    return DenoiseFiles(str(tmp_path / "best.json"), str(tmp_path / "results.csv"),
+                        {norm: str(figures / f"contact_sheet_{norm}.png") for norm in norms},
+                        str(figures / "comparison.png"))
+
+
+def denoise_part(page: str) -> str:
+    return page[page.index("## 1.2 b"):page.index("## 2.0 f")]
+
+
+def test_without_a_clean_original_the_page_names_no_best(smoke_run, tmp_path):
+    files = page_files(smoke_run, ["plain", "residual"], denoise=no_reference_denoise_files(smoke_run, tmp_path))
+    text = denoise_part(render_page(tmp_path, files))
+    assert "The best" not in text and "clean original," not in text and "best L1" not in text
+    assert "grid's centre" in text
+
+
+def test_with_l2_alone_the_page_keeps_the_table_and_every_psnr(smoke_run, tmp_path):
+    files = page_files(smoke_run, ["plain", "residual"])
+    files.denoise.contact_sheets = {"L2": files.denoise.contact_sheets["L2"]}
+    from torchbasics.tables import read_csv, write_csv
+
+    rows = [row for row in read_csv(files.denoise.table) if row["norm"] == "L2"]
+    write_csv(tmp_path / "results.csv", rows, list(rows[0]))
+    best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
+    best["best"] = {"L2": best["best"]["L2"]}
+    (tmp_path / "best.json").write_text(json.dumps(best))
+    files.denoise.table, files.denoise.best = str(tmp_path / "results.csv"), str(tmp_path / "best.json")
+    text = denoise_part(render_page(tmp_path, files))
+    assert "| norm | lr | alpha |" in text
+    for row in rows:
+        assert f"| L2 | {row['lr']} | {row['alpha']} |" in text and f"{row['psnr']:.2f}" in text
+    assert f"The best L2 setting is lr = {best['best']['L2']['lr']}" in text
+
+
+@pytest.mark.parametrize("clean", [None, {"source": "parrot.png"}])
+def test_the_comparison_figures_caption_follows_the_clean_setting(clean):
+    caption = (REPO / "workflow" / "report" / "denoise_comparison.rst").read_text()
+    config = {"data": {"parrot": {"clean": clean}}}
+    text = jinja2.Environment().from_string(caption).render(snakemake=SimpleNamespace(config=config))
+    assert ("clean original" in text.replace("No clean original", "")) == (clean is not None)
+    assert ("best setting of each norm" in text) == (clean is not None)
+
+
+def test_the_offline_hint_is_a_config_snakemake_accepts(tmp_path, monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    with pytest.raises(InputError) as error:
+        fetch("http://127.0.0.1:9/parrot.png", tmp_path / "copy", retries=0, setting="data.parrot.noisy.source")
+    hint = re.search(r"--config ('[^']+')", str(error.value)).group(1)
+    write_smoke_inputs(tmp_path)
+    argument = shlex.split(hint)[0].replace("/path/to/file", "smoke-data/parrot_noisy.png")
+    result = run_snakemake(tmp_path, "-n", "resources/parrot/noisy.png", "--config", argument)
+    assert "smoke-data/parrot_noisy.png" in result.stdout

@@ -1,0 +1,14 @@
+"""Entry script of rule verify_source: a source file checked against its configured checksum, and a record of it."""
+
+from torchbasics.fetch import verify_checksum
+from torchbasics.io import write_json
+from torchbasics.runtime import run_script
+
+
+def main(snakemake):
+    checksum = verify_checksum(snakemake.input[0], snakemake.params.checksum, setting=snakemake.params.setting)
+    write_json(snakemake.output[0], {"source": snakemake.params.source, "file": snakemake.input[0],
+                                     "checksum": checksum})
+
+
+run_script(snakemake, main)

@@ -28,6 +28,8 @@ def test_summary_numbers_come_from_the_run(smoke_run):
     markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
     assert f"accuracy {100 * metrics['accuracy']:.1f}%" in markdown
     assert f"The worst class is **{metrics['worst_class']}**" in markdown
+    assert (f"| plain | {metrics['training_device']} | {metrics['training_precision']} | "
+            f"{metrics['training_threads']} |") in markdown
 
 
 def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):

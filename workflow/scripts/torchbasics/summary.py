@@ -246,9 +246,17 @@ def provenance_section(run_info: dict) -> Section:
     versions = Table(["package", "version"], [[name, version] for name, version in run_info["versions"].items()])
     inputs = Table(["input", "sha256", "source"],
                    [[name, entry["sha256"], entry.get("source") or ""] for name, entry in run_info["inputs"].items()])
+    hardware = run_info["hardware"]
+    units = ", ".join(hardware["cpu_bfloat16_units"]) or "none"
+    training = Table(["network", "trained on", "precision", "torch threads"],
+                     [[row["variant"], row["device"], row["precision"], row["threads"]] for row in run_info["training"]])
     return Section("How this run was made", [
         f"Seed {run_info['config'].get('seed')}; devices used: {', '.join(run_info['devices']) or 'none recorded'}; "
-        f"host {run_info['host']}; written {run_info['created']}.",
+        f"host {run_info['host']} ({hardware['cpu']}, {hardware['machine']}; bfloat16 units: {units}); written "
+        f"{run_info['created']}.",
+        training,
+        "The same config on the same hardware, device, precision and torch thread count gives the same numbers "
+        "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
         versions, inputs,
         "The run's configuration:",
         CodeBlock(run_info["config_yaml"]),

@@ -2,7 +2,6 @@
 numbers are read as people write them, a failing job's log says why, and a change reruns only what it affects."""
 
 import json
-import logging
 import re
 import shlex
 import shutil
@@ -17,7 +16,6 @@ from make_inputs import write_smoke_inputs
 from torchbasics import settings
 from torchbasics.errors import InputError
 from torchbasics.fetch import fetch
-from torchbasics.runtime import run_script
 from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
 
 
@@ -150,7 +148,7 @@ def test_a_learning_rate_of_3e_4_validates_from_a_config_file(tmp_path):
     assert "lr0.1_alpha" in result.stdout  # the denoising grid got the number
 
 
-# --------------------------------------------------------------------- 4. integers, and a failing job's log
+# ------------------------------------------- 4. integers (a failing job's log: test_runtime.py)
 
 def test_whole_float_epochs_and_split_are_taken_as_integers(tmp_path):
     write_smoke_inputs(tmp_path)
@@ -165,28 +163,6 @@ def test_a_fractional_epoch_count_is_refused_naming_the_key(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "2.5 is not of type 'integer'" in output and "['train']['epochs']" in output
-
-
-@pytest.fixture
-def restore_root_logging():
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    yield
-    for handler in root.handlers:
-        if handler not in saved:
-            handler.close()
-    root.handlers[:] = saved
-
-
-def test_an_unexpected_exception_reaches_the_jobs_log_with_its_traceback(tmp_path, restore_root_logging):
-    def main(snakemake):
-        return [][1]
-
-    log_file = tmp_path / "logs" / "job.log"
-    with pytest.raises(IndexError):
-        run_script(SimpleNamespace(log=[str(log_file)]), main)
-    text = log_file.read_text()
-    assert "Traceback" in text and "IndexError: list index out of range" in text and "return [][1]" in text
 
 
 # ------------------------------------------------------------------------ 5. rerun only what a change affects

@@ -148,3 +148,14 @@ def test_a_usable_gpu_is_taken(monkeypatch):
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cuda") == "cuda"
     assert resolve_device("cpu") == "cpu"
+
+
+def test_an_unexpected_exception_reaches_the_jobs_log_with_its_traceback(tmp_path, restore_root_logging):
+    def main(snakemake):
+        return [][1]
+
+    log_file = tmp_path / "logs" / "job.log"
+    with pytest.raises(IndexError):
+        run_script(fake_snakemake(log_file), main)
+    text = log_file.read_text()
+    assert "Traceback" in text and "IndexError: list index out of range" in text and "return [][1]" in text

@@ -1,7 +1,5 @@
 """CIFAR-10 preparation: the three input formats, the split, and every kind of bad input."""
 
-import gzip
-import io
 import json
 import pickle
 import tarfile

@@ -94,7 +94,7 @@ def test_the_stage_is_complete(smoke_run_copy):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_only_the_device_reruns_nothing(smoke_run_copy):
+def test_changing_only_the_device_or_the_download_settings_reruns_nothing(smoke_run_copy):
     result = run_snakemake(smoke_run_copy.workdir, "--dry-run", "--config", "train={device: cpu}", "eval={device: cpu}",
-                           workflow=smoke_run_copy.workflow)
+                           "data={download: {timeout_s: 5, retries: 1}}", workflow=smoke_run_copy.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout

@@ -15,6 +15,10 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+# The description at the top of `snakemake --report`.
+report: "workflow/report/workflow.rst"
+
+
 # The library the entry scripts use; the Snakefile needs only its light, torch-free settings checks.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from torchbasics import settings

@@ -44,6 +44,8 @@ def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
         assert figure in content, figure
     for category in ("Autograd", "Denoising", "Training", "Evaluation", "Comparison", "Summary"):
         assert category in content, category
+    assert "introduction to PyTorch" in content  # the workflow's description (workflow/report/workflow.rst)
+    assert "trained for 2" in content  # rendered with the run's config (tests/smoke.yaml: 2 epochs)
 
 
 COMPUTE_RULES = ("train", "evaluate", "denoise_grid", "autograd_gradients", "autograd_convergence",

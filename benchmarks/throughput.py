@@ -186,6 +186,8 @@ def main() -> None:
         results[f"eval_{batching}"], _ = evaluation_rate("plain", batching, X[:n_eval], device)
         print(f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s "
               f"(batch {EVAL_BATCH[batching]})")
+    # float32 is measured again here, beside bfloat16, though the batched row above is the same path: the machine's
+    # speed drifts within a run, and a ratio of two adjacent measurements drifts least.
     for variant in VARIANTS:
         for precision in PRECISIONS:
             key = f"{variant}_{precision}"

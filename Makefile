@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Anything after `make run ARGS=...` goes to snakemake, e.g. ARGS="--configfile config.yaml tests/smoke.yaml".
 ARGS ?=
 
-.PHONY: run test venv clean
+.PHONY: run test lint venv clean
 
 venv: $(BIN)/.installed
 
@@ -21,6 +21,12 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest -q tests
+
+# The style every change keeps (settings in pyproject.toml): `ruff format .` and `snakefmt .` apply it.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 
 clean:
 	rm -rf results logs .snakemake

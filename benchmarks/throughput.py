@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,19 +40,21 @@ sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 from torchbasics import denoise  # noqa: E402
 from torchbasics.augment import make_augmentation  # noqa: E402
+from torchbasics.data import Split  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
 from torchbasics.precision import autocast, cpu_bfloat16_units  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402
 from torchbasics.train import Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
-from torchbasics.data import Split  # noqa: E402
 
 BACKENDS = ("torchvision", "batched")
 PRECISIONS = ("float32", "bfloat16")
 BATCH_SIZE = 64
 PARROT_SHAPE = (1, 3, 678, 1020)  # the course's noisy parrot, (N, C, H, W)
 # The reference evaluates at the training batch size; the batched path at the config's eval.batch_size.
-EVAL_BATCH = {"torchvision": BATCH_SIZE,
-              "batched": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"]}
+EVAL_BATCH = {
+    "torchvision": BATCH_SIZE,
+    "batched": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"],
+}
 
 
 def matmul_rate(device: str, size: int = 2048, repeats: int = 10) -> float:
@@ -94,12 +95,14 @@ def forward_flops_per_image(variant: str) -> float:
     return 2.0 * sum(macs)
 
 
-def training_rate(variant: str, backend: str, split: Split, device: str, compiled: bool = False,
-                  precision: str = "float32") -> tuple[float, float]:
+def training_rate(
+    variant: str, backend: str, split: Split, device: str, compiled: bool = False, precision: str = "float32"
+) -> tuple[float, float]:
     """Images/s of the pipeline's training loop over ``split``, and the seconds of a short warm-up pass before it."""
     torch.manual_seed(0)
-    settings = TrainSettings(variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend,
-                             precision=precision)
+    settings = TrainSettings(
+        variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend, precision=precision
+    )
     augmentation = make_augmentation(backend)
     model = build_model(variant).to(device)
     if augmentation.resident:
@@ -107,7 +110,7 @@ def training_rate(variant: str, backend: str, split: Split, device: str, compile
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     if compiled:
         model = torch.compile(model)
-    warm_up = Split(split.X[:4 * BATCH_SIZE], split.y[:4 * BATCH_SIZE], split.label_names, 0)
+    warm_up = Split(split.X[: 4 * BATCH_SIZE], split.y[: 4 * BATCH_SIZE], split.label_names, 0)
     seconds = []
     for part in (warm_up, split):
         images = training_images(part, augmentation, device)
@@ -119,8 +122,9 @@ def training_rate(variant: str, backend: str, split: Split, device: str, compile
     return rate, seconds[0]
 
 
-def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str, compiled: bool = False,
-                    precision: str = "float32") -> tuple[float, float]:
+def evaluation_rate(
+    variant: str, batching: str, X: np.ndarray, device: str, compiled: bool = False, precision: str = "float32"
+) -> tuple[float, float]:
     """Images/s of the pipeline's prediction function over ``X``, and the seconds of a short warm-up before it."""
     model = build_model(variant).to(device)
     if batching == "batched":
@@ -128,7 +132,7 @@ def evaluation_rate(variant: str, batching: str, X: np.ndarray, device: str, com
     if compiled:
         model = torch.compile(model)
     seconds = []
-    for images in (X[:EVAL_BATCH[batching] * 2], X):
+    for images in (X[: EVAL_BATCH[batching] * 2], X):
         synchronize(device)
         start = time.perf_counter()
         with autocast(precision, device):
@@ -170,10 +174,15 @@ def main() -> None:
     split = Split(X[:n_train], y[:n_train], [str(i) for i in range(10)], 0)
     device = args.device
 
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, device {device}"
-          + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else
-             f", CPU bfloat16 units: {', '.join(cpu_bfloat16_units()) or 'none'}"))
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, device {device}"
+        + (
+            f" ({torch.cuda.get_device_name()})"
+            if device.startswith("cuda")
+            else f", CPU bfloat16 units: {', '.join(cpu_bfloat16_units()) or 'none'}"
+        )
+    )
     rate = matmul_rate(device)
     print(f"float32 matmul: {rate / 1e9:.1f} GFLOP/s")
 
@@ -184,8 +193,9 @@ def main() -> None:
             print(f"train {variant:8s} {backend:11s}: {results[f'train_{variant}_{backend}']:8.0f} images/s")
     for batching in BACKENDS:
         results[f"eval_{batching}"], _ = evaluation_rate("plain", batching, X[:n_eval], device)
-        print(f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s "
-              f"(batch {EVAL_BATCH[batching]})")
+        print(
+            f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s (batch {EVAL_BATCH[batching]})"
+        )
     # float32 is measured again here, beside bfloat16, though the batched row above is the same path: the machine's
     # speed drifts within a run, and a ratio of two adjacent measurements drifts least.
     for variant in VARIANTS:
@@ -193,21 +203,29 @@ def main() -> None:
             key = f"{variant}_{precision}"
             results[f"train_{key}"], _ = training_rate(variant, "batched", split, device, precision=precision)
             results[f"eval_{key}"], _ = evaluation_rate(variant, "batched", X[:n_eval], device, precision=precision)
-            print(f"batched {variant:8s} {precision:8s}: train {results[f'train_{key}']:8.0f} images/s, "
-                  f"eval {results[f'eval_{key}']:8.0f} images/s")
+            print(
+                f"batched {variant:8s} {precision:8s}: train {results[f'train_{key}']:8.0f} images/s, "
+                f"eval {results[f'eval_{key}']:8.0f} images/s"
+            )
     if args.compile:
         results["train_plain_compiled"], warm_up = training_rate("plain", "batched", split, device, compiled=True)
-        print(f"train plain    batched, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
-              f"(first 4 batches, compiling: {warm_up:.1f} s)")
+        print(
+            f"train plain    batched, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
+            f"(first 4 batches, compiling: {warm_up:.1f} s)"
+        )
         results["eval_compiled"], warm_up = evaluation_rate("plain", "batched", X[:n_eval], device, compiled=True)
-        print(f"eval  plain    batched, torch.compile: {results['eval_compiled']:8.0f} images/s "
-              f"(first 2 batches, compiling: {warm_up:.1f} s)")
+        print(
+            f"eval  plain    batched, torch.compile: {results['eval_compiled']:8.0f} images/s "
+            f"(first 2 batches, compiling: {warm_up:.1f} s)"
+        )
     for norm in denoise.NORMS:
         for solver in denoise.SOLVERS:
             key = f"denoise_{norm}_{solver}"
             results[key] = denoise_seconds_per_iteration(solver, norm, denoise_iterations, device)
-            print(f"denoise {norm} one setting, {'x'.join(map(str, PARROT_SHAPE[1:]))}, {solver:8s}: "
-                  f"{1000 * results[key]:6.1f} ms per iteration")
+            print(
+                f"denoise {norm} one setting, {'x'.join(map(str, PARROT_SHAPE[1:]))}, {solver:8s}: "
+                f"{1000 * results[key]:6.1f} ms per iteration"
+            )
 
     summary = {
         "train_plain_speedup": results["train_plain_batched"] / results["train_plain_torchvision"],
@@ -225,8 +243,10 @@ def main() -> None:
     if args.compile:
         summary["train_compiled_over_eager"] = results["train_plain_compiled"] / results["train_plain_batched"]
         summary["eval_compiled_over_eager"] = results["eval_compiled"] / results["eval_batched"]
-    print(f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
-          f"residual: {forward_flops_per_image('residual') / 1e6:.1f}")
+    print(
+        f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
+        f"residual: {forward_flops_per_image('residual') / 1e6:.1f}"
+    )
     print(" ".join(f"{key}={value:.3g}" if value < 100 else f"{key}={value:.0f}" for key, value in summary.items()))
 
 

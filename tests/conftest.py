@@ -36,14 +36,25 @@ def copy_workflow(target: Path) -> Path:
     return target
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = SMOKE_TIMEOUT_S,
-                  workflow: Path = REPO):
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = SMOKE_TIMEOUT_S, workflow: Path = REPO):
     """Run ``workflow``'s Snakefile in ``workdir`` with its config.yaml + tests/smoke.yaml; return the result."""
     import subprocess
 
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(workflow / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(workflow / "config.yaml"), str(workflow / "tests" / "smoke.yaml"),
-               "--cores", "2", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(workflow / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workflow / "config.yaml"),
+        str(workflow / "tests" / "smoke.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}")

@@ -26,7 +26,7 @@ def synthetic_cifar(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     palette = rng.integers(40, 216, size=(10, 3))
     X = rng.normal(0, 30, size=(n, 32, 32, 3)) + palette[y][:, None, None, :]
     for label in range(10):
-        X[y == label, 3 * label:3 * label + 3, :, :] += 60  # a horizontal stripe whose row tells the class
+        X[y == label, 3 * label : 3 * label + 3, :, :] += 60  # a horizontal stripe whose row tells the class
     return np.clip(X, 0, 255).astype(np.uint8), y.astype(np.int64)
 
 
@@ -42,24 +42,36 @@ def write_official_archive(path: Path, X: np.ndarray, y: np.ndarray, batch_size:
         for index, name in enumerate(names):
             rows = slice(index * batch_size, (index + 1) * batch_size)
             data = X[rows].transpose(0, 3, 1, 2).reshape(-1, 3072)
-            batch = {b"batch_label": name.encode(), b"labels": y[rows].tolist(), b"data": data,
-                     b"filenames": [f"{i}.png".encode() for i in range(len(data))]}
+            batch = {
+                b"batch_label": name.encode(),
+                b"labels": y[rows].tolist(),
+                b"data": data,
+                b"filenames": [f"{i}.png".encode() for i in range(len(data))],
+            }
             _add_bytes(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch))
         meta = {b"label_names": [name.encode() for name in CLASS_NAMES], b"num_cases_per_batch": batch_size}
         _add_bytes(tar, "cifar-10-batches-py/batches.meta", pickle.dumps(meta))
     return path
 
 
-def write_imagefolder_archive(path: Path, per_class_train: int, per_class_test: int, seed: int = 0,
-                              classes=CLASS_NAMES, top: str = "", kind: str = "tar") -> Path:
+def write_imagefolder_archive(
+    path: Path,
+    per_class_train: int,
+    per_class_test: int,
+    seed: int = 0,
+    classes=CLASS_NAMES,
+    top: str = "",
+    kind: str = "tar",
+) -> Path:
     """``train/<class>/NNNN.png`` and ``test/<class>/NNNN.png``, as tar.gz or zip, class-coloured images."""
     rng = np.random.default_rng(seed)
     members = []
     for split, count in (("train", per_class_train), ("test", per_class_test)):
         for label, name in enumerate(classes):
             for index in range(count):
-                pixels = np.full((32, 32, 3), 20 * label, dtype=np.uint8) + rng.integers(0, 10, (32, 32, 3),
-                                                                                          dtype=np.uint8)
+                pixels = np.full((32, 32, 3), 20 * label, dtype=np.uint8) + rng.integers(
+                    0, 10, (32, 32, 3), dtype=np.uint8
+                )
                 members.append((f"{top}{split}/{name}/{index:04d}.png", _png_bytes(pixels)))
     if kind == "zip":
         with zipfile.ZipFile(path, "w") as archive:
@@ -78,7 +90,7 @@ def write_parrot_pair(folder: Path, size=(48, 40), sigma=0.2, seed=0) -> tuple[P
     width, height = size
     yy, xx = np.mgrid[0:height, 0:width] / max(width, height)
     clean = np.stack([xx, yy, (xx + yy) / 2], axis=2)
-    clean[height // 3:2 * height // 3, width // 3:2 * width // 3] = [0.9, 0.2, 0.1]  # a sharp-edged block
+    clean[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3] = [0.9, 0.2, 0.1]  # a sharp-edged block
     noisy = np.clip(clean + rng.normal(0, sigma, clean.shape), 0, 1)
     folder.mkdir(parents=True, exist_ok=True)
     clean_path, noisy_path = folder / "parrot.png", folder / "parrot_noisy.png"

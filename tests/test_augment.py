@@ -47,8 +47,11 @@ class Recorder:
 
     def __init__(self, monkeypatch):
         self.affine, self.jitter, self.flips = [], [], 0
-        affine_params, jitter_params, hflip = (transforms.RandomAffine.get_params, transforms.ColorJitter.get_params,
-                                               functional.hflip)
+        affine_params, jitter_params, hflip = (
+            transforms.RandomAffine.get_params,
+            transforms.ColorJitter.get_params,
+            functional.hflip,
+        )
 
         def record_affine(*args, **kwargs):
             self.affine.append(affine_params(*args, **kwargs))

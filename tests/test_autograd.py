@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 import yaml
+from conftest import REPO
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from conftest import REPO
 from torchbasics import autograd, plots_part1
 from torchbasics.errors import InputError
 from torchbasics.tables import read_csv, write_csv
@@ -19,7 +19,7 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 def test_first_terms_match_the_series_written_out():
     x = torch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0], dtype=torch.float64)
     assert torch.equal(autograd.sin_taylor(x, 1), x)
-    torch.testing.assert_close(autograd.sin_taylor(x, 3), x - x ** 3 / 6 + x ** 5 / 120, rtol=0, atol=1e-15)
+    torch.testing.assert_close(autograd.sin_taylor(x, 3), x - x**3 / 6 + x**5 / 120, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -101,8 +101,17 @@ def test_integer_input_is_refused():
         autograd.sin_taylor(torch.tensor([1, 2]), 5)
 
 
-@pytest.mark.parametrize("section", [{"n_terms": 0}, {"n_points": 0}, {"dtype": "float16"},
-                                     {"convergence_max_terms": 0}, {"device": "tpu"}, {"n_term": 5}])
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"n_terms": 0},
+        {"n_points": 0},
+        {"dtype": "float16"},
+        {"convergence_max_terms": 0},
+        {"device": "tpu"},
+        {"n_term": 5},
+    ],
+)
 def test_schema_refuses_bad_settings(section):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["autograd"].update(section)
@@ -113,11 +122,15 @@ def test_schema_refuses_bad_settings(section):
 def test_figures_render_from_the_tables(tmp_path):
     study = autograd.gradient_study(6, 20, 0, "float64", "cpu")
     write_csv(tmp_path / "gradients.csv", study.rows(), autograd.GRADIENT_COLUMNS)
-    write_csv(tmp_path / "convergence.csv",
-              [row for dtype in autograd.DTYPES for row in autograd.convergence(5, 51, dtype, "cpu")],
-              autograd.CONVERGENCE_COLUMNS)
-    figures = {"gradient": plots_part1.gradient_figure(read_csv(tmp_path / "gradients.csv"), 6),
-               "convergence": plots_part1.convergence_figure(read_csv(tmp_path / "convergence.csv"))}
+    write_csv(
+        tmp_path / "convergence.csv",
+        [row for dtype in autograd.DTYPES for row in autograd.convergence(5, 51, dtype, "cpu")],
+        autograd.CONVERGENCE_COLUMNS,
+    )
+    figures = {
+        "gradient": plots_part1.gradient_figure(read_csv(tmp_path / "gradients.csv"), 6),
+        "convergence": plots_part1.convergence_figure(read_csv(tmp_path / "convergence.csv")),
+    }
     for name, figure in figures.items():
         plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")

@@ -37,8 +37,20 @@ def test_flip_matches_exactly(images_uint8):
 def test_affine_matches_torchvision(images_uint8, angle, scale):
     images = reference_float(images_uint8)
     out = B.affine(images, torch.full((16,), angle), torch.full((16,), scale))
-    expected = torch.stack([TF.affine(image, angle=angle, translate=[0, 0], scale=scale, shear=[0.0, 0.0],
-                                      interpolation=InterpolationMode.NEAREST, fill=0) for image in images])
+    expected = torch.stack(
+        [
+            TF.affine(
+                image,
+                angle=angle,
+                translate=[0, 0],
+                scale=scale,
+                shear=[0.0, 0.0],
+                interpolation=InterpolationMode.NEAREST,
+                fill=0,
+            )
+            for image in images
+        ]
+    )
     # Nearest neighbour: a sampling point that falls within float rounding of a pixel border may pick the
     # neighbour. Allow at most 0.5% of pixels to differ; all others must be equal exactly.
     differing = (out != expected).any(dim=1).float().mean().item()
@@ -79,8 +91,15 @@ def test_whole_pipeline_for_fixed_parameters(images_uint8):
     for i, image in enumerate(reference_float(images_uint8)):
         if params.flip[i]:
             image = TF.hflip(image)
-        image = TF.affine(image, angle=float(params.angle[i]), translate=[0, 0], scale=float(params.scale[i]),
-                          shear=[0.0, 0.0], interpolation=InterpolationMode.NEAREST, fill=0)
+        image = TF.affine(
+            image,
+            angle=float(params.angle[i]),
+            translate=[0, 0],
+            scale=float(params.scale[i]),
+            shear=[0.0, 0.0],
+            interpolation=InterpolationMode.NEAREST,
+            fill=0,
+        )
         b, s = float(params.brightness[i]), float(params.saturation[i])
         if params.brightness_first[i]:
             image = TF.adjust_saturation(TF.adjust_brightness(image, b), s)
@@ -95,8 +114,12 @@ def test_whole_pipeline_for_fixed_parameters(images_uint8):
 def test_parameters_follow_the_spec_distributions():
     n = 40000
     params = B.draw_params(n, torch.Generator().manual_seed(546))
-    for values, (low, high) in [(params.angle, (-5, 5)), (params.scale, (0.8, 1.2)),
-                                (params.brightness, (0.8, 1.2)), (params.saturation, (0.8, 1.2))]:
+    for values, (low, high) in [
+        (params.angle, (-5, 5)),
+        (params.scale, (0.8, 1.2)),
+        (params.brightness, (0.8, 1.2)),
+        (params.saturation, (0.8, 1.2)),
+    ]:
         assert values.min() >= low and values.max() <= high
         # uniform: each of 10 equal bins holds a tenth; chi-square with 9 degrees of freedom, 0.1% critical 27.9
         counts = torch.histc(values.float(), bins=10, min=low, max=high)

@@ -6,9 +6,15 @@ import tarfile
 
 import numpy as np
 import pytest
+from make_inputs import (
+    CLASS_NAMES,
+    _add_bytes,
+    synthetic_cifar,
+    write_imagefolder_archive,
+    write_npz,
+    write_official_archive,
+)
 
-from make_inputs import (CLASS_NAMES, synthetic_cifar, write_imagefolder_archive, write_npz,
-                         write_official_archive, _add_bytes)
 from torchbasics import cifar10
 from torchbasics.errors import InputError
 
@@ -28,6 +34,7 @@ def assert_nothing_written(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- formats
+
 
 def test_npz_is_used_as_is(tmp_path):
     X, y = synthetic_cifar(60)
@@ -64,8 +71,9 @@ def test_official_archive_refuses_code_in_pickles(tmp_path):
 
 @pytest.mark.parametrize("kind,top", [("tar", ""), ("zip", "cifar10/")])
 def test_imagefolder_archive_sorted_classes_shuffled_train(tmp_path, kind, top):
-    archive = write_imagefolder_archive(tmp_path / f"imgs.{kind}", per_class_train=4, per_class_test=2, top=top,
-                                        kind=kind)
+    archive = write_imagefolder_archive(
+        tmp_path / f"imgs.{kind}", per_class_train=4, per_class_test=2, top=top, kind=kind
+    )
     split = {"train": [0, 30], "val": [30, 40], "test": [40, 60]}
     npz, _, summary = prepare(tmp_path, archive, split=split)
     with np.load(npz) as data:
@@ -92,22 +100,26 @@ def test_imagefolder_shuffle_follows_the_seed(tmp_path):
 
 # ------------------------------------------------------------------------------------------ bad input
 
+
 def bad_npz(tmp_path, **arrays):
     path = tmp_path / "bad.npz"
     np.savez(path, **arrays)
     return path
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda X, y: {"X": X, "y": y}, "missing key"),
-    (lambda X, y: {"X": X.astype(np.float32), "y": y, "label_names": CLASS_NAMES}, "dtype float32"),
-    (lambda X, y: {"X": X[:, :16], "y": y, "label_names": CLASS_NAMES}, "shape"),
-    (lambda X, y: {"X": X, "y": y[:-1], "label_names": CLASS_NAMES}, "to match X"),
-    (lambda X, y: {"X": X, "y": y + 5, "label_names": CLASS_NAMES}, "outside 0..9"),
-    (lambda X, y: {"X": X, "y": y.astype(np.float64), "label_names": CLASS_NAMES}, "integer labels"),
-    (lambda X, y: {"X": X, "y": y % 9, "label_names": CLASS_NAMES[:9]}, "expected 10"),
-    (lambda X, y: {"X": X[:0], "y": y[:0], "label_names": CLASS_NAMES}, "no images"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda X, y: {"X": X, "y": y}, "missing key"),
+        (lambda X, y: {"X": X.astype(np.float32), "y": y, "label_names": CLASS_NAMES}, "dtype float32"),
+        (lambda X, y: {"X": X[:, :16], "y": y, "label_names": CLASS_NAMES}, "shape"),
+        (lambda X, y: {"X": X, "y": y[:-1], "label_names": CLASS_NAMES}, "to match X"),
+        (lambda X, y: {"X": X, "y": y + 5, "label_names": CLASS_NAMES}, "outside 0..9"),
+        (lambda X, y: {"X": X, "y": y.astype(np.float64), "label_names": CLASS_NAMES}, "integer labels"),
+        (lambda X, y: {"X": X, "y": y % 9, "label_names": CLASS_NAMES[:9]}, "expected 10"),
+        (lambda X, y: {"X": X[:0], "y": y[:0], "label_names": CLASS_NAMES}, "no images"),
+    ],
+)
 def test_bad_npz_is_refused_with_a_clear_message(tmp_path, change, message):
     X, y = synthetic_cifar(60)
     source = bad_npz(tmp_path, **change(X, y))
@@ -190,6 +202,7 @@ def test_non_image_member_is_refused(tmp_path):
 
 # --------------------------------------------------------------------------------------------- split
 
+
 def test_split_past_the_data_is_refused(tmp_path):
     X, y = synthetic_cifar(60)
     npz, _, _ = prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y))
@@ -207,8 +220,9 @@ def test_split_missing_a_class_is_refused(tmp_path):
         prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y), split=split)
     # where the splits are read (training reads train and val only), not only where they are recorded
     with pytest.raises(InputError, match=r"split.train \[0, 100\] holds no image of deer"):
-        cifar10.load_splits(tmp_path / "out" / "cifar10.npz", {"train": split["train"], "val": split["val"]},
-                            names=("train", "val"))
+        cifar10.load_splits(
+            tmp_path / "out" / "cifar10.npz", {"train": split["train"], "val": split["val"]}, names=("train", "val")
+        )
 
 
 def test_load_splits_returns_the_configured_ranges(tmp_path):
@@ -234,8 +248,9 @@ def test_manifest_counts_per_split_and_class(tmp_path):
 def test_the_npz_is_prepared_without_the_split(tmp_path):
     # the manifest holds nothing of the split, so that a new split re-prepares nothing
     X, y = synthetic_cifar(60)
-    summary = cifar10.prepare(write_npz(tmp_path / "in.npz", X, y), tmp_path / "c.npz", tmp_path / "m.json",
-                              source="in.npz", seed=None)
+    summary = cifar10.prepare(
+        write_npz(tmp_path / "in.npz", X, y), tmp_path / "c.npz", tmp_path / "m.json", source="in.npz", seed=None
+    )
     assert "splits" not in summary and summary["per_class"]["cat"] == int((y == 3).sum())
 
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from conftest import REPO
+from make_inputs import write_parrot_pair
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from conftest import REPO
-from make_inputs import write_parrot_pair
 from torchbasics import denoise, images, plots_part1, quality
 from torchbasics.denoise import Setting
 from torchbasics.errors import InputError
@@ -24,18 +24,13 @@ def as_batch(rows):
 
 # ------------------------------------------------------------------------------------------- the model
 
+
 def test_spatial_gradients_of_a_hand_checked_image():
-    image = as_batch([[1, 2, 4],
-                      [3, 5, 9],
-                      [0, 1, 1]])
+    image = as_batch([[1, 2, 4], [3, 5, 9], [0, 1, 1]])
     dx, dy = denoise.get_spatial_gradients(image)
     # right neighbour minus the pixel; beyond the last column the zero padding gives minus the pixel
-    assert torch.equal(dx, as_batch([[1, 2, -4],
-                                     [2, 4, -9],
-                                     [1, 0, -1]]))
-    assert torch.equal(dy, as_batch([[2, 3, 5],
-                                     [-3, -4, -8],
-                                     [0, -1, -1]]))
+    assert torch.equal(dx, as_batch([[1, 2, -4], [2, 4, -9], [1, 0, -1]]))
+    assert torch.equal(dy, as_batch([[2, 3, 5], [-3, -4, -8], [0, -1, -1]]))
 
 
 def test_spatial_gradients_equal_the_courses_convolution():
@@ -54,11 +49,14 @@ DENOISED = as_batch([[1, 2], [3, 4]])
 # |I-J|: 1+2+3+4 = 10. dx = [[1, -2], [1, -4]], dy = [[2, 2], [-3, -4]] (zero padding right and below).
 
 
-@pytest.mark.parametrize("norm, alpha, expected", [
-    ("L1", 0.5, 10 + 0.5 * ((1 + 2 + 1 + 4) + (2 + 2 + 3 + 4))),  # 19.5
-    ("L2", 0.5, 30 + 0.5 * ((1 + 4 + 1 + 16) + (4 + 4 + 9 + 16))),  # squared norms: 57.5
-    ("L1", 0.0, 10),
-])
+@pytest.mark.parametrize(
+    "norm, alpha, expected",
+    [
+        ("L1", 0.5, 10 + 0.5 * ((1 + 2 + 1 + 4) + (2 + 2 + 3 + 4))),  # 19.5
+        ("L2", 0.5, 30 + 0.5 * ((1 + 4 + 1 + 16) + (4 + 4 + 9 + 16))),  # squared norms: 57.5
+        ("L1", 0.0, 10),
+    ],
+)
 def test_loss_of_a_hand_checked_example(norm, alpha, expected):
     loss = denoise.denoising_loss(NOISY, DENOISED, alpha, norm)
     assert loss.shape == (1,)
@@ -72,6 +70,7 @@ def test_loss_takes_one_alpha_per_batch_element():
 
 
 # ------------------------------------------------------------------------------------------- the descent
+
 
 def noisy_example(seed=0, shape=(1, 3, 12, 10)):
     return torch.rand(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float32)
@@ -226,21 +225,32 @@ def test_denoising_a_noisy_picture_raises_its_psnr(tmp_path, norm):
 
 # ------------------------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("grid, iterations, message", [
-    ([], 10, "grid is empty"),
-    ([Setting(0.0, 1.0)], 10, "lr must be positive"),
-    ([Setting(-0.5, 1.0)], 10, "lr must be positive"),
-    ([Setting(0.5, -0.1)], 10, "alpha must be zero or positive"),
-    ([Setting(float("nan"), 1.0)], 10, "lr must be positive"),
-    ([Setting(0.5, 1.0)], 0, "iterations"),
-])
+
+@pytest.mark.parametrize(
+    "grid, iterations, message",
+    [
+        ([], 10, "grid is empty"),
+        ([Setting(0.0, 1.0)], 10, "lr must be positive"),
+        ([Setting(-0.5, 1.0)], 10, "lr must be positive"),
+        ([Setting(0.5, -0.1)], 10, "alpha must be zero or positive"),
+        ([Setting(float("nan"), 1.0)], 10, "lr must be positive"),
+        ([Setting(0.5, 1.0)], 0, "iterations"),
+    ],
+)
 def test_bad_grids_are_refused(grid, iterations, message):
     with pytest.raises(InputError, match=message):
         denoise.solve_grid(noisy_example(), grid, "L1", iterations)
 
 
-@pytest.mark.parametrize("pixels", [np.zeros((12, 10), np.uint8), np.zeros((12, 10, 4), np.uint8),
-                                    np.zeros((12, 10, 3), np.float32), np.zeros((2, 12, 10, 3), np.uint8)])
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((12, 10), np.uint8),
+        np.zeros((12, 10, 4), np.uint8),
+        np.zeros((12, 10, 3), np.float32),
+        np.zeros((2, 12, 10, 3), np.uint8),
+    ],
+)
 def test_images_of_the_wrong_shape_or_type_are_refused(pixels):
     with pytest.raises(InputError, match=r"\(H, W, 3\) uint8"):
         denoise.to_tensor(pixels)
@@ -274,9 +284,22 @@ def config_with(section):
     return config
 
 
-@pytest.mark.parametrize("section", [{"alpha": [-0.5]}, {"lr": [0]}, {"lr": [-1.0]}, {"lr": []}, {"alpha": []},
-                                     {"norms": []}, {"norms": ["L3"]}, {"lr": [0.9, 0.9]}, {"iterations": 0},
-                                     {"solver": "threads"}, {"solver": "batched"}])
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"alpha": [-0.5]},
+        {"lr": [0]},
+        {"lr": [-1.0]},
+        {"lr": []},
+        {"alpha": []},
+        {"norms": []},
+        {"norms": ["L3"]},
+        {"lr": [0.9, 0.9]},
+        {"iterations": 0},
+        {"solver": "threads"},
+        {"solver": "batched"},
+    ],
+)
 def test_schema_refuses_bad_grids(section):
     with pytest.raises(WorkflowError):
         validate(config_with(section), str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
@@ -291,6 +314,7 @@ def test_default_grid_holds_the_reference_reports_setting():
 
 
 # ------------------------------------------------------------------------------------------- quality
+
 
 def test_psnr_of_a_known_error():
     reference = torch.full((3, 16, 16), 0.5, dtype=torch.float64)
@@ -310,15 +334,15 @@ def test_ssim_of_uniform_images_follows_the_formula():
 def reference_ssim(x: np.ndarray, y: np.ndarray) -> float:
     """Wang et al.'s SSIM window by window with plain NumPy: an independent check of the torch version."""
     offsets = np.arange(11) - 5
-    profile = np.exp(-offsets ** 2 / (2 * 1.5 ** 2))
+    profile = np.exp(-(offsets**2) / (2 * 1.5**2))
     weights = np.outer(profile, profile) / np.outer(profile, profile).sum()
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    c1, c2 = 0.01**2, 0.03**2
     per_channel = []
     for xc, yc in zip(x, y):
         values = []
         for top in range(xc.shape[0] - 10):
             for left in range(xc.shape[1] - 10):
-                wx, wy = xc[top:top + 11, left:left + 11], yc[top:top + 11, left:left + 11]
+                wx, wy = xc[top : top + 11, left : left + 11], yc[top : top + 11, left : left + 11]
                 mx, my = (weights * wx).sum(), (weights * wy).sum()
                 vx, vy = (weights * (wx - mx) ** 2).sum(), (weights * (wy - my) ** 2).sum()
                 cov = (weights * (wx - mx) * (wy - my)).sum()
@@ -346,14 +370,28 @@ def test_quality_refuses_mismatched_or_tiny_images():
 
 # ------------------------------------------------------------------------------------------- tables and choices
 
+
 def result(norm, lr, alpha, psnr):
-    return {"norm": norm, "lr": lr, "alpha": alpha, "iterations": 10, "final_loss": 1.0, "psnr": psnr,
-            "ssim": None if psnr is None else 0.5, "seconds": 0.1, "image": f"{norm}/{lr}_{alpha}.png"}
+    return {
+        "norm": norm,
+        "lr": lr,
+        "alpha": alpha,
+        "iterations": 10,
+        "final_loss": 1.0,
+        "psnr": psnr,
+        "ssim": None if psnr is None else 0.5,
+        "seconds": 0.1,
+        "image": f"{norm}/{lr}_{alpha}.png",
+    }
 
 
 def test_summary_names_the_best_setting_of_each_norm_and_the_better_norm():
-    rows = [result("L1", 0.3, 0.5, 25.0), result("L1", 0.9, 1.5, 28.0), result("L2", 0.3, 0.5, 24.0),
-            result("L2", 0.9, 1.5, 23.0)]
+    rows = [
+        result("L1", 0.3, 0.5, 25.0),
+        result("L1", 0.9, 1.5, 28.0),
+        result("L2", 0.3, 0.5, 24.0),
+        result("L2", 0.9, 1.5, 23.0),
+    ]
     summary = denoise.summarise(rows, {"psnr": 15.0, "ssim": 0.2})
     assert (summary["best"]["L1"]["lr"], summary["best"]["L1"]["alpha"]) == (0.9, 1.5)
     assert (summary["best"]["L2"]["lr"], summary["best"]["L2"]["alpha"]) == (0.3, 0.5)
@@ -373,8 +411,9 @@ def test_summary_without_a_reference_shows_the_grid_centre_and_judges_nothing():
 def test_result_and_loss_rows_round_trip_through_csv(tmp_path):
     noisy = noisy_example(shape=(1, 3, 16, 14))
     solutions = denoise.solve_grid(noisy, denoise.grid([0.2], [0.5, 1.0]), "L1", 5)
-    rows = [denoise.result_row("L1", s, denoise.to_pixels(s.image), noisy, f"img{i}.png")
-            for i, s in enumerate(solutions)]
+    rows = [
+        denoise.result_row("L1", s, denoise.to_pixels(s.image), noisy, f"img{i}.png") for i, s in enumerate(solutions)
+    ]
     write_csv(tmp_path / "results.csv", rows, denoise.RESULT_COLUMNS)
     write_csv(tmp_path / "losses.csv", denoise.loss_rows("L1", solutions), denoise.LOSS_COLUMNS)
     back = read_csv(tmp_path / "results.csv")
@@ -398,12 +437,16 @@ def test_figures_render(tmp_path):
     rng = np.random.default_rng(0)
     tiles = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(4)]
     figures = {
-        "sheet": plots_part1.contact_sheet(tiles, ["a", "b", "c", "d"], 2, 2, ["lr 1", "lr 2"],
-                                           ["alpha 1", "alpha 2"], "sheet"),
+        "sheet": plots_part1.contact_sheet(
+            tiles, ["a", "b", "c", "d"], 2, 2, ["lr 1", "lr 2"], ["alpha 1", "alpha 2"], "sheet"
+        ),
         "comparison": plots_part1.comparison_figure(tiles[:3], ["noisy", "L1", "L2"], "best"),
-        "losses": plots_part1.loss_curves_figure({"L1": {(0.1, 1.0): ([0, 1, 2], [3.0, 2.0, 1.5]),
-                                                         (0.3, 1.0): ([0, 1, 2], [3.0, 1.5, 1.2])},
-                                                  "L2": {(0.1, 2.0): ([0, 1, 2], [3.0, 1.0, 0.5])}}),
+        "losses": plots_part1.loss_curves_figure(
+            {
+                "L1": {(0.1, 1.0): ([0, 1, 2], [3.0, 2.0, 1.5]), (0.3, 1.0): ([0, 1, 2], [3.0, 1.5, 1.2])},
+                "L2": {(0.1, 2.0): ([0, 1, 2], [3.0, 1.0, 0.5])},
+            }
+        ),
     }
     for name, figure in figures.items():
         plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")

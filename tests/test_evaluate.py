@@ -6,13 +6,28 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from make_inputs import synthetic_cifar, write_npz
+
 from torchbasics.errors import InputError
-from torchbasics.evaluate import (Analysis, EvalOutputs, Predictions, confused_positions, confusion_counts,
-                                  confusion_fractions, mcnemar_summary, paired_correctness, per_class_accuracy,
-                                  read_confused_images, read_confusion, read_per_class, read_predictions,
-                                  run_comparison, run_evaluation, worst_class, write_confusion)
+from torchbasics.evaluate import (
+    Analysis,
+    EvalOutputs,
+    Predictions,
+    confused_positions,
+    confusion_counts,
+    confusion_fractions,
+    mcnemar_summary,
+    paired_correctness,
+    per_class_accuracy,
+    read_confused_images,
+    read_confusion,
+    read_per_class,
+    read_predictions,
+    run_comparison,
+    run_evaluation,
+    worst_class,
+    write_confusion,
+)
 from torchbasics.io import write_json
 from torchbasics.models import build_model, save_checkpoint
 from torchbasics.stats import mcnemar_exact, wilson_interval
@@ -39,7 +54,10 @@ def test_a_class_without_test_images_is_refused():
 def test_per_class_accuracy_with_wilson_intervals():
     rows = per_class_accuracy(confusion_counts(TRUE, PREDICTED, 3), NAMES)
     assert [(row["class"], row["n"], row["correct"], row["accuracy"]) for row in rows] == [
-        ("a", 4, 3, 0.75), ("b", 5, 2, 0.4), ("c", 2, 2, 1.0)]
+        ("a", 4, 3, 0.75),
+        ("b", 5, 2, 0.4),
+        ("c", 2, 2, 1.0),
+    ]
     assert all(row["ci95_low"] <= row["accuracy"] <= row["ci95_high"] for row in rows)
     assert rows[2]["ci95_high"] == 1.0 and rows[2]["ci95_low"] < 1.0
 
@@ -86,6 +104,7 @@ def test_confusion_csv_round_trip(tmp_path):
 
 # --------------------------------------------------------------------------------------------- statistics
 
+
 def test_wilson_interval_known_values():
     assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
     assert wilson_interval(0, 20) == pytest.approx((0.0, 0.1611), abs=1e-4)
@@ -122,15 +141,21 @@ def test_mcnemar_summary_counts_the_discordant_pairs():
     plain = np.array([True, True, True, False, False, True])
     residual = np.array([True, False, True, True, True, True])
     summary = mcnemar_summary(plain, residual, ("plain", "residual"))
-    assert (summary["both_correct"], summary["only_plain_correct"], summary["only_residual_correct"],
-            summary["both_wrong"]) == (3, 1, 2, 0)
+    assert (
+        summary["both_correct"],
+        summary["only_plain_correct"],
+        summary["only_residual_correct"],
+        summary["both_wrong"],
+    ) == (3, 1, 2, 0)
     assert summary["p_value"] == 1.0 and summary["significant"] is False
     assert "residual is more accurate than plain" in summary["conclusion"]
 
 
 def prediction_rows(true, predicted):
-    return [{"index": 100 + i, "true": t, "predicted": p, "confidence": 0.5}
-            for i, (t, p) in enumerate(zip(true, predicted))]
+    return [
+        {"index": 100 + i, "true": t, "predicted": p, "confidence": 0.5}
+        for i, (t, p) in enumerate(zip(true, predicted))
+    ]
 
 
 def test_paired_correctness_pairs_by_image_index():
@@ -163,23 +188,46 @@ def evaluation_inputs(tmp_path):
         torch.manual_seed(epoch)
         model = build_model("plain")
         checkpoints.append(str(tmp_path / f"epoch_{epoch:02d}.pt"))
-        save_checkpoint(checkpoints[-1], variant="plain", model=model,
-                        optimizer=torch.optim.Adam(model.parameters()), epoch=epoch, seed=1, config_digest="d",
-                        device="cpu", precision="float32")
-    write_json(tmp_path / "best.json", {"variant": "plain", "epoch": 2, "val_loss": 1.0, "val_accuracy": 0.5,
-                                        "checkpoint": checkpoints[1]})
+        save_checkpoint(
+            checkpoints[-1],
+            variant="plain",
+            model=model,
+            optimizer=torch.optim.Adam(model.parameters()),
+            epoch=epoch,
+            seed=1,
+            config_digest="d",
+            device="cpu",
+            precision="float32",
+        )
+    write_json(
+        tmp_path / "best.json",
+        {"variant": "plain", "epoch": 2, "val_loss": 1.0, "val_accuracy": 0.5, "checkpoint": checkpoints[1]},
+    )
     return tmp_path, checkpoints
 
 
 def outputs_in(folder, variant="plain"):
-    return EvalOutputs(metrics=folder / variant / "metrics.json", per_class=folder / variant / "per_class.csv",
-                       confusion=folder / variant / "confusion.csv", predictions=folder / variant / "predictions.csv",
-                       confused_images=folder / variant / "confused_images.npz")
+    return EvalOutputs(
+        metrics=folder / variant / "metrics.json",
+        per_class=folder / variant / "per_class.csv",
+        confusion=folder / variant / "confusion.csv",
+        predictions=folder / variant / "predictions.csv",
+        confused_images=folder / variant / "confused_images.npz",
+    )
 
 
 def evaluate(folder, checkpoints, variant="plain", best="best.json"):
-    return run_evaluation(folder / "cifar10.npz", SPLIT, folder / best, checkpoints, variant, batch_size=64,
-                          device="cpu", n_confused=5, outputs=outputs_in(folder, variant))
+    return run_evaluation(
+        folder / "cifar10.npz",
+        SPLIT,
+        folder / best,
+        checkpoints,
+        variant,
+        batch_size=64,
+        device="cpu",
+        n_confused=5,
+        outputs=outputs_in(folder, variant),
+    )
 
 
 def test_evaluation_writes_every_output(evaluation_inputs):
@@ -229,9 +277,14 @@ def test_comparison_table_and_test(evaluation_inputs):
     folder, checkpoints = evaluation_inputs
     evaluate(folder, checkpoints)
     predictions = read_predictions(folder / "plain" / "predictions.csv")
-    summary = run_comparison(("plain", "plain"), [folder / "plain" / "predictions.csv"] * 2,
-                             [folder / "plain" / "metrics.json"] * 2, [folder / "best.json"] * 2,
-                             table=folder / "variants.csv", test=folder / "mcnemar.json")
+    summary = run_comparison(
+        ("plain", "plain"),
+        [folder / "plain" / "predictions.csv"] * 2,
+        [folder / "plain" / "metrics.json"] * 2,
+        [folder / "best.json"] * 2,
+        table=folder / "variants.csv",
+        test=folder / "mcnemar.json",
+    )
     # a variant against itself: no discordant pair, nothing significant
     assert summary["p_value"] == 1.0 and summary["n_pairs"] == len(predictions)
     lines = (folder / "variants.csv").read_text().splitlines()

@@ -122,7 +122,9 @@ def test_http_404_is_not_retried(tmp_path, server, no_sleep):
 
 def test_unreachable_url_says_how_to_use_a_local_file(tmp_path, no_sleep):
     # port 9 (discard) on loopback: nothing listens, the connection is refused at once
-    with pytest.raises(InputError, match=r"could not download .* --config 'data=\{parrot: \{noisy: \{source: /path/to/file\}\}\}'"):
+    with pytest.raises(
+        InputError, match=r"could not download .* --config 'data=\{parrot: \{noisy: \{source: /path/to/file\}\}\}'"
+    ):
         fetch("http://127.0.0.1:9/parrot.png", tmp_path / "copy", retries=1, setting="data.parrot.noisy.source")
     assert len(no_sleep) == 1
     assert not (tmp_path / "copy").exists()

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from torchbasics.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir
 
 
@@ -28,14 +28,22 @@ def test_two_claims_get_different_indices_and_a_release_frees_one(tmp_path):
 
 
 def test_a_killed_job_leaves_no_stale_claim(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(REPO / 'workflow' / 'scripts')!r})
+        sys.path.insert(0, {str(REPO / "workflow" / "scripts")!r})
         from torchbasics.gpus import claim_gpu
         claim = claim_gpu(1, {str(tmp_path)!r})
         print(claim.index, flush=True)
         time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "0"
     holder.kill()
     holder.wait()
@@ -70,8 +78,13 @@ rule train:
 def test_snakemake_with_two_gpus_runs_two_jobs_on_different_devices(tmp_path):
     header = f"LIBRARY = {str(REPO / 'workflow' / 'scripts')!r}\nLOCKS = {str(tmp_path / 'locks')!r}\n"
     (tmp_path / "Snakefile").write_text(header + SNAKEFILE)
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--resources", "gpu=2"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--resources", "gpu=2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     runs = [(tmp_path / name).read_text().split() for name in ("a.txt", "b.txt")]
     (index_a, start_a, end_a), (index_b, start_b, end_b) = [(int(i), float(s), float(e)) for i, s, e in runs]
@@ -105,8 +118,9 @@ def test_every_user_shares_one_default_lock_folder_whatever_their_tmpdir(monkeyp
 
 # Two unprivileged users of one workstation (uids without a passwd entry are fine for setuid).
 USER_A, USER_B = 65533, 65534
-needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                                reason="switching to other users needs root (CI runs as root)")
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="switching to other users needs root (CI runs as root)"
+)
 
 
 def fork_as(uid, action):
@@ -153,6 +167,7 @@ def hold_gpu(lock_dir):
         claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
         say(claim.index)
         time.sleep(60)  # held until the test kills this job
+
     return action
 
 
@@ -160,6 +175,7 @@ def claim_index(lock_dir):
     def action(say):
         claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
         return claim.index
+
     return action
 
 

@@ -4,10 +4,9 @@ import re
 
 import pytest
 import yaml
+from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from conftest import REPO
 
 LOCK_COMMAND = "uv pip compile --universal --python-version 3.11 requirements.in -o requirements.txt"
 # Packages that exist only for Linux (GPU runtime libraries and torch's compiler).
@@ -17,8 +16,13 @@ PLATFORMS = {
     "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"},
     "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
 }
-PYTHON = {"python_version": "3.11", "python_full_version": "3.11.7", "implementation_name": "cpython",
-          "platform_python_implementation": "CPython", "os_name": "posix"}
+PYTHON = {
+    "python_version": "3.11",
+    "python_full_version": "3.11.7",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "os_name": "posix",
+}
 
 
 def requirement_lines(path):
@@ -74,4 +78,5 @@ def test_the_conda_env_pins_the_locks_versions():
         requirement = Requirement(line)
         assert pinned_version(requirement) == locked[canonicalize_name(requirement.name)], line
     assert {"snakemake", "snakemake-executor-plugin-slurm", "torch", "torchvision"} <= {
-        canonicalize_name(Requirement(line).name) for line in pip_section}
+        canonicalize_name(Requirement(line).name) for line in pip_section
+    }

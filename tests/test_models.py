@@ -6,8 +6,17 @@ import torch
 from torchvision import transforms
 
 from torchbasics.errors import InputError
-from torchbasics.models import (PlainCNN, ResidualBlock, ResidualCNN, build_model, images_to_tensor, load_checkpoint,
-                                model_from_checkpoint, predict_logits, save_checkpoint)
+from torchbasics.models import (
+    PlainCNN,
+    ResidualBlock,
+    ResidualCNN,
+    build_model,
+    images_to_tensor,
+    load_checkpoint,
+    model_from_checkpoint,
+    predict_logits,
+    save_checkpoint,
+)
 
 
 def conv_layers(model):
@@ -111,12 +120,22 @@ def test_predict_logits_does_not_depend_on_the_batch_size():
 
 # ----------------------------------------------------------------------------------------- checkpoints
 
+
 def write_checkpoint(path, variant="plain", epoch=3):
     torch.manual_seed(0)
     model = build_model(variant)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    save_checkpoint(path, variant=variant, model=model, optimizer=optimizer, epoch=epoch, seed=546,
-                    config_digest="abc", device="cpu", precision="bfloat16")
+    save_checkpoint(
+        path,
+        variant=variant,
+        model=model,
+        optimizer=optimizer,
+        epoch=epoch,
+        seed=546,
+        config_digest="abc",
+        device="cpu",
+        precision="bfloat16",
+    )
     return model
 
 
@@ -124,7 +143,12 @@ def test_checkpoint_round_trip(tmp_path):
     saved = write_checkpoint(tmp_path / "epoch_03.pt", "residual")
     model, state = model_from_checkpoint(tmp_path / "epoch_03.pt", "residual")
     assert (state["epoch"], state["seed"], state["config_digest"], state["device"], state["precision"]) == (
-        3, 546, "abc", "cpu", "bfloat16")
+        3,
+        546,
+        "abc",
+        "cpu",
+        "bfloat16",
+    )
     for name, tensor in saved.state_dict().items():
         assert torch.equal(model.state_dict()[name], tensor), name
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temp file left beside it
@@ -150,8 +174,9 @@ def test_corrupt_checkpoint_gives_a_clear_error(tmp_path, damage):
     path = tmp_path / "epoch_03.pt"
     write_checkpoint(path)
     content = path.read_bytes()
-    path.write_bytes({"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 100,
-                      "empty": b""}[damage])
+    path.write_bytes(
+        {"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 100, "empty": b""}[damage]
+    )
     with pytest.raises(InputError, match="epoch_03.pt is corrupt or not a torch checkpoint"):
         load_checkpoint(path, "plain")
 

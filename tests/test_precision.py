@@ -10,14 +10,18 @@ from torchbasics.errors import InputError
 @pytest.fixture
 def cpu_units(monkeypatch):
     """Pretend the CPU has the bfloat16 units given to the returned setter."""
+
     def set_units(amx: bool, avx512_bf16: bool):
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+
     return set_units
 
 
-@pytest.mark.parametrize("amx, avx512_bf16, expected", [(True, True, "bfloat16"), (False, True, "bfloat16"),
-                                                        (True, False, "bfloat16"), (False, False, "float32")])
+@pytest.mark.parametrize(
+    "amx, avx512_bf16, expected",
+    [(True, True, "bfloat16"), (False, True, "bfloat16"), (True, False, "bfloat16"), (False, False, "float32")],
+)
 def test_auto_takes_bfloat16_only_on_a_cpu_with_bfloat16_units(cpu_units, amx, avx512_bf16, expected):
     cpu_units(amx, avx512_bf16)
     assert precision.resolve_precision("auto", "cpu") == expected

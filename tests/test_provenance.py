@@ -10,8 +10,17 @@ def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
     for variant, precision, threads in (("plain", "bfloat16", 2), ("residual", "float32", 4)):
         path = tmp_path / variant / "metrics.json"
         path.parent.mkdir()
-        path.write_text(json.dumps({"variant": variant, "device": "cpu", "training_device": "cuda:0",
-                                    "training_precision": precision, "training_threads": threads}))
+        path.write_text(
+            json.dumps(
+                {
+                    "variant": variant,
+                    "device": "cpu",
+                    "training_device": "cuda:0",
+                    "training_precision": precision,
+                    "training_threads": threads,
+                }
+            )
+        )
         paths.append(str(path))
     assert provenance.training_conditions(paths) == [
         {"variant": "plain", "device": "cuda:0", "precision": "bfloat16", "threads": 2},

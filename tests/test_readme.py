@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, copy_workflow
 
 FENCED_SH = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -30,7 +29,7 @@ def readme_commands(readme: str) -> list[list[str]]:
             while words:
                 end = words.index("&&") if "&&" in words else len(words)
                 commands.append(words[:end])
-                words = words[end + 1:]
+                words = words[end + 1 :]
     return commands
 
 
@@ -101,12 +100,13 @@ def test_the_readme_smoke_inputs_command_writes_what_the_smoke_config_reads(tmp_
 @pytest.mark.parametrize("words", MAKE_RUN_COMMANDS + [["make", "run", "ARGS=denoise"]], ids=shlex.join)
 def test_make_run_passes_its_arguments_to_snakemake(words, workflow_copy, tmp_path):
     installed = ".venv/bin/.installed"  # taken as up to date: this checks the command, not the install
-    plan = subprocess.run(["make", "--dry-run", "--old-file", installed, *words[1:]], cwd=REPO, capture_output=True,
-                          text=True, check=True).stdout
+    plan = subprocess.run(
+        ["make", "--dry-run", "--old-file", installed, *words[1:]], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     (snakemake_line,) = [line for line in plan.splitlines() if "snakemake" in line]
     snakemake_words = shlex.split(snakemake_line)
     arguments = [word.split("=", 1)[1] for word in words if word.startswith("ARGS=")]
-    assert snakemake_words[len(snakemake_words) - len(arguments):] == arguments
+    assert snakemake_words[len(snakemake_words) - len(arguments) :] == arguments
     result = dry_run(snakemake_words, workflow_copy)
     assert result.returncode == 0, result.stderr[-4000:]
 
@@ -116,11 +116,19 @@ INLINE_SNAKEMAKE = re.compile(r"`((?:\.venv/bin/)?snakemake [^`]*)`")
 
 def test_every_option_of_an_inline_snakemake_command_exists():
     readme = (REPO / "README.md").read_text()
-    options = {word.split("=", 1)[0] for span in INLINE_SNAKEMAKE.findall(readme) for word in span.split()
-               if word.startswith("-")}
+    options = {
+        word.split("=", 1)[0]
+        for span in INLINE_SNAKEMAKE.findall(readme)
+        for word in span.split()
+        if word.startswith("-")
+    }
     assert "--sdm" in options
-    help_text = subprocess.run([sys.executable, "-m", "snakemake", "--help"], capture_output=True, text=True,
-                               check=True).stdout
-    unknown = {option for option in options if not re.search(rf"(^|[\s,\[]){re.escape(option)}([\s,=\]]|$)",
-                                                              help_text, re.MULTILINE)}
+    help_text = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    unknown = {
+        option
+        for option in options
+        if not re.search(rf"(^|[\s,\[]){re.escape(option)}([\s,=\]]|$)", help_text, re.MULTILINE)
+    }
     assert not unknown, f"options snakemake does not have: {sorted(unknown)}"

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 import yaml
-
 from conftest import REPO, run_snakemake
 from make_inputs import write_smoke_inputs
+
 from torchbasics import settings
 from torchbasics.errors import InputError
 from torchbasics.fetch import fetch
@@ -25,8 +25,10 @@ def planned_jobs(result) -> list[str]:
 
 # ------------------------------------------------------------------- 1. a source the pipeline itself writes
 
-@pytest.mark.parametrize("source", ["resources/cifar10.npz", "results/mine.npz", "resources/download/cifar10",
-                                    "FILE_URL"])
+
+@pytest.mark.parametrize(
+    "source", ["resources/cifar10.npz", "results/mine.npz", "resources/download/cifar10", "FILE_URL"]
+)
 def test_a_source_the_pipeline_writes_is_refused_before_any_job_and_left_alone(tmp_path, source):
     write_smoke_inputs(tmp_path)
     if source == "FILE_URL":
@@ -53,24 +55,50 @@ def test_a_source_outside_the_pipelines_folders_is_taken(tmp_path):
 
 # ------------------------------------------------------------------- 2. the page reads declared files only
 
+
 def page_files(workdir, variants, comparison=True, denoise=None):
     def path(relative):
         return str(workdir / relative)
 
     return PageFiles(
-        autograd=AutogradFiles(path("results/autograd/summary.json"), path("results/autograd/gradient.png"),
-                               path("results/autograd/convergence.png")),
-        denoise=denoise or DenoiseFiles(path("results/denoise/best.json"), path("results/denoise/results.csv"),
-                                        {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png")
-                                         for norm in ("L1", "L2")},
-                                        path("results/denoise/figures/comparison.png")),
-        variants={variant: VariantFiles(*(path(f"results/{name}") for name in (
-            f"train/{variant}/best.json", f"train/{variant}/loss.png", f"eval/{variant}/metrics.json",
-            f"eval/{variant}/per_class.csv", f"eval/{variant}/confusion.csv", f"eval/{variant}/confusion.png",
-            f"eval/{variant}/confused_images.png"))) for variant in variants},
-        comparison=ComparisonFiles(path("results/compare/variants.csv"), path("results/compare/mcnemar.json"),
-                                   path("results/compare/per_class_accuracy.png")) if comparison else None,
-        run_info=path("results/report/run_info.json"))
+        autograd=AutogradFiles(
+            path("results/autograd/summary.json"),
+            path("results/autograd/gradient.png"),
+            path("results/autograd/convergence.png"),
+        ),
+        denoise=denoise
+        or DenoiseFiles(
+            path("results/denoise/best.json"),
+            path("results/denoise/results.csv"),
+            {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png") for norm in ("L1", "L2")},
+            path("results/denoise/figures/comparison.png"),
+        ),
+        variants={
+            variant: VariantFiles(
+                *(
+                    path(f"results/{name}")
+                    for name in (
+                        f"train/{variant}/best.json",
+                        f"train/{variant}/loss.png",
+                        f"eval/{variant}/metrics.json",
+                        f"eval/{variant}/per_class.csv",
+                        f"eval/{variant}/confusion.csv",
+                        f"eval/{variant}/confusion.png",
+                        f"eval/{variant}/confused_images.png",
+                    )
+                )
+            )
+            for variant in variants
+        },
+        comparison=ComparisonFiles(
+            path("results/compare/variants.csv"),
+            path("results/compare/mcnemar.json"),
+            path("results/compare/per_class_accuracy.png"),
+        )
+        if comparison
+        else None,
+        run_info=path("results/report/run_info.json"),
+    )
 
 
 def render_page(tmp_path, files):
@@ -87,10 +115,18 @@ def test_one_variant_gets_no_comparison_though_an_old_one_is_in_results(smoke_ru
 
 def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_copy):
     # the rule's declared inputs, through snakemake: with one variant, no file of results/compare/ is one
-    result = run_snakemake(smoke_run_copy.workdir, "-n", "--forcerun", "summary", "results/report/summary.md",
-                           "--config", "train={variants: [plain]}", workflow=smoke_run_copy.workflow)
-    summary_job = result.stdout[result.stdout.index("rule summary:"):]
-    inputs = summary_job[summary_job.index("input:"):summary_job.index("output:")]
+    result = run_snakemake(
+        smoke_run_copy.workdir,
+        "-n",
+        "--forcerun",
+        "summary",
+        "results/report/summary.md",
+        "--config",
+        "train={variants: [plain]}",
+        workflow=smoke_run_copy.workflow,
+    )
+    summary_job = result.stdout[result.stdout.index("rule summary:") :]
+    inputs = summary_job[summary_job.index("input:") : summary_job.index("output:")]
     assert "results/eval/plain/metrics.json" in inputs
     assert "results/compare" not in inputs and "residual" not in inputs
 
@@ -98,8 +134,13 @@ def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_
 def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run_copy):
     workdir, page = smoke_run_copy.workdir, smoke_run_copy.workdir / "results" / "report" / "summary.md"
     try:
-        run_snakemake(workdir, "results/report/summary.md", "--config", "train={variants: [plain]}",
-                      workflow=smoke_run_copy.workflow)
+        run_snakemake(
+            workdir,
+            "results/report/summary.md",
+            "--config",
+            "train={variants: [plain]}",
+            workflow=smoke_run_copy.workflow,
+        )
         assert (workdir / "results" / "compare" / "mcnemar.json").exists()
         text = page.read_text()
         assert "2.0 h" not in text and "(residual)" not in text and "2.0 g i, ii — test accuracy (plain)" in text
@@ -110,25 +151,38 @@ def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run
 
 # ------------------------------------------------------------------------------- 3. numbers as people write them
 
+
 def test_exponent_numbers_are_numbers_in_overrides_and_text_stays_text():
     assert settings.typed_overrides({"lr": "3e-4", "small": "1E-5", "written": "1.0e-4"}) == {
-        "lr": 3e-4, "small": 1e-5, "written": 1e-4}
+        "lr": 3e-4,
+        "small": 1e-5,
+        "written": 1e-4,
+    }
     assert settings.typed_overrides({"checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}) == {
-        "checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}
+        "checksum": "md5:" + "1" * 32,
+        "source": "data/3e-4.npz",
+    }
 
 
 def schema_positions():
     schema_folder = REPO / "workflow" / "schemas"
-    return settings.numeric_positions(yaml.safe_load((schema_folder / "config.schema.yaml").read_text()),
-                                      schema_folder)
+    return settings.numeric_positions(yaml.safe_load((schema_folder / "config.schema.yaml").read_text()), schema_folder)
 
 
 def test_only_what_the_schema_types_as_a_number_is_converted():
-    config = {"train": {"lr": "3e-4", "epochs": 2.0}, "denoise": {"lr": ["1e-1", 0.9]},
-              "split": {"train": [0, 2000.0]}, "data": {"cifar10": {"source": "1e5", "checksum": None}}}
+    config = {
+        "train": {"lr": "3e-4", "epochs": 2.0},
+        "denoise": {"lr": ["1e-1", 0.9]},
+        "split": {"train": [0, 2000.0]},
+        "data": {"cifar10": {"source": "1e5", "checksum": None}},
+    }
     changed = settings.normalise_numbers(config, schema_positions())
-    assert config == {"train": {"lr": 3e-4, "epochs": 2}, "denoise": {"lr": [0.1, 0.9]},
-                      "split": {"train": [0, 2000]}, "data": {"cifar10": {"source": "1e5", "checksum": None}}}
+    assert config == {
+        "train": {"lr": 3e-4, "epochs": 2},
+        "denoise": {"lr": [0.1, 0.9]},
+        "split": {"train": [0, 2000]},
+        "data": {"cifar10": {"source": "1e5", "checksum": None}},
+    }
     assert type(config["train"]["epochs"]) is int and type(config["split"]["train"][1]) is int
     assert sorted(changed) == ["denoise.lr.0", "split.train.1", "train.epochs", "train.lr"]
 
@@ -143,17 +197,24 @@ def test_a_learning_rate_of_3e_4_validates_from_a_config_file(tmp_path):
     write_smoke_inputs(tmp_path)
     extra = tmp_path / "mine.yaml"
     extra.write_text("train:\n  lr: 3e-4\ndenoise:\n  lr: [1E-1, 2.7]\n")
-    result = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"),
-                           str(REPO / "tests" / "smoke.yaml"), str(extra))
+    result = run_snakemake(
+        tmp_path, "-n", "--configfile", str(REPO / "config.yaml"), str(REPO / "tests" / "smoke.yaml"), str(extra)
+    )
     assert "lr0.1_alpha" in result.stdout  # the denoising grid got the number
 
 
 # ------------------------------------------- 4. integers (a failing job's log: test_runtime.py)
 
+
 def test_whole_float_epochs_and_split_are_taken_as_integers(tmp_path):
     write_smoke_inputs(tmp_path)
-    result = run_snakemake(tmp_path, "-n", "--config", "train={epochs: 2.0}",
-                           "split={train: [0, 2000.0], val: [2000, 2500], test: [2500, 3000]}")
+    result = run_snakemake(
+        tmp_path,
+        "-n",
+        "--config",
+        "train={epochs: 2.0}",
+        "split={train: [0, 2000.0], val: [2000, 2500], test: [2500, 3000]}",
+    )
     assert "results/train/plain/epoch_02.pt" in result.stdout
 
 
@@ -167,22 +228,31 @@ def test_a_fractional_epoch_count_is_refused_naming_the_key(tmp_path):
 
 # ------------------------------------------------------------------------ 5. rerun only what a change affects
 
+
 def test_a_checksum_added_to_the_same_source_only_checks_it(smoke_run_copy):
     npz = smoke_run_copy.workdir / "smoke-data" / "cifar10.npz"
     from torchbasics.fetch import file_digest
 
     checksum = "sha256:" + file_digest(npz, "sha256")
-    result = run_snakemake(smoke_run_copy.workdir, "-n", "--config",
-                           f"data={{cifar10: {{source: smoke-data/cifar10.npz, checksum: '{checksum}'}}}}",
-                           workflow=smoke_run_copy.workflow)
+    result = run_snakemake(
+        smoke_run_copy.workdir,
+        "-n",
+        "--config",
+        f"data={{cifar10: {{source: smoke-data/cifar10.npz, checksum: '{checksum}'}}}}",
+        workflow=smoke_run_copy.workflow,
+    )
     # only the check: nothing prepared, trained or re-rendered (the page records the inputs' own sha256 already)
     assert set(planned_jobs(result)) == {"verify_source", "all"}
 
 
 def test_a_new_test_split_retrains_nothing(smoke_run_copy):
-    result = run_snakemake(smoke_run_copy.workdir, "-n", "--config",
-                           "split={train: [0, 2000], val: [2000, 2500], test: [2500, 2900]}",
-                           workflow=smoke_run_copy.workflow)
+    result = run_snakemake(
+        smoke_run_copy.workdir,
+        "-n",
+        "--config",
+        "split={train: [0, 2000], val: [2000, 2500], test: [2500, 2900]}",
+        workflow=smoke_run_copy.workflow,
+    )
     jobs = set(planned_jobs(result))
     assert "evaluate" in jobs and "cifar10_splits" in jobs
     assert "prepare_cifar10" not in jobs
@@ -198,6 +268,7 @@ def test_a_new_seed_does_not_reprepare_an_npz_source(smoke_run_copy):
 
 # ------------------------------------------------------------------------------------- 7. smaller things
 
+
 def no_reference_denoise_files(smoke_run, tmp_path, norms=("L1", "L2")):
     """The smoke run's denoising files as a run without a clean original would have them."""
     from torchbasics.tables import read_csv, write_csv
@@ -207,18 +278,24 @@ def no_reference_denoise_files(smoke_run, tmp_path, norms=("L1", "L2")):
         row["psnr"] = row["ssim"] = None
     write_csv(tmp_path / "results.csv", rows, list(rows[0]))
     best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
-    best.update(criterion="no clean reference, so no judged best: the grid's centre setting",
-                noisy={"psnr": None, "ssim": None}, better_norm=None,
-                best={norm: {**best["best"][norm], "psnr": None, "ssim": None} for norm in norms})
+    best.update(
+        criterion="no clean reference, so no judged best: the grid's centre setting",
+        noisy={"psnr": None, "ssim": None},
+        better_norm=None,
+        best={norm: {**best["best"][norm], "psnr": None, "ssim": None} for norm in norms},
+    )
     (tmp_path / "best.json").write_text(json.dumps(best))
     figures = smoke_run / "results" / "denoise" / "figures"
-    return DenoiseFiles(str(tmp_path / "best.json"), str(tmp_path / "results.csv"),
-                        {norm: str(figures / f"contact_sheet_{norm}.png") for norm in norms},
-                        str(figures / "comparison.png"))
+    return DenoiseFiles(
+        str(tmp_path / "best.json"),
+        str(tmp_path / "results.csv"),
+        {norm: str(figures / f"contact_sheet_{norm}.png") for norm in norms},
+        str(figures / "comparison.png"),
+    )
 
 
 def denoise_part(page: str) -> str:
-    return page[page.index("## 1.2 b"):page.index("## 2.0 f")]
+    return page[page.index("## 1.2 b") : page.index("## 2.0 f")]
 
 
 def test_without_a_clean_original_the_page_names_no_best(smoke_run, tmp_path):

@@ -28,17 +28,20 @@ def test_summary_numbers_come_from_the_run(smoke_run):
     markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
     assert f"accuracy {100 * metrics['accuracy']:.1f}%" in markdown
     assert f"The worst class is **{metrics['worst_class']}**" in markdown
-    assert (f"| plain | {metrics['training_device']} | {metrics['training_precision']} | "
-            f"{metrics['training_threads']} |") in markdown
+    assert (
+        f"| plain | {metrics['training_device']} | {metrics['training_precision']} | {metrics['training_threads']} |"
+    ) in markdown
 
 
 def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
     report = tmp_path / "report.html"
     run_snakemake(smoke_run_copy.workdir, "--report", str(report), workflow=smoke_run_copy.workflow)
     content = report.read_text()
-    figures = [path.relative_to(smoke_run_copy.workdir).as_posix()
-               for path in (smoke_run_copy.workdir / "results").rglob("*.png")
-               if "denoise/L" not in path.as_posix()]  # the denoised images are data, not report figures
+    figures = [
+        path.relative_to(smoke_run_copy.workdir).as_posix()
+        for path in (smoke_run_copy.workdir / "results").rglob("*.png")
+        if "denoise/L" not in path.as_posix()
+    ]  # the denoised images are data, not report figures
     assert figures
     for figure in figures:
         assert figure in content, figure
@@ -48,8 +51,17 @@ def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
     assert "trained for 2" in content  # rendered with the run's config (tests/smoke.yaml: 2 epochs)
 
 
-COMPUTE_RULES = ("train", "evaluate", "denoise_grid", "autograd_gradients", "autograd_convergence",
-                 "prepare_cifar10", "select_epoch", "compare", "denoise_summary")
+COMPUTE_RULES = (
+    "train",
+    "evaluate",
+    "denoise_grid",
+    "autograd_gradients",
+    "autograd_convergence",
+    "prepare_cifar10",
+    "select_epoch",
+    "compare",
+    "denoise_summary",
+)
 
 
 def planned_jobs(smoke_run_copy) -> set[str]:

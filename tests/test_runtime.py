@@ -7,8 +7,8 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import REPO
+
 from torchbasics.errors import InputError
 from torchbasics.runtime import ON_GLIBC, resolve_device, run_script
 
@@ -109,8 +109,9 @@ def test_cuda_without_a_gpu_is_an_error_not_a_silent_fallback(torch_without_gpu)
 
 
 @pytest.mark.parametrize("granted", ["0", "1,3", "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11"])
-def test_a_job_given_a_gpu_torch_cannot_use_fails_at_once_with_what_torch_reports(torch_without_gpu, monkeypatch,
-                                                                                  granted):
+def test_a_job_given_a_gpu_torch_cannot_use_fails_at_once_with_what_torch_reports(
+    torch_without_gpu, monkeypatch, granted
+):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", granted)
     with pytest.raises(InputError) as error:
         resolve_device("auto")

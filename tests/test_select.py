@@ -10,9 +10,20 @@ from torchbasics.select import HISTORY_COLUMNS, read_history, select_epoch, sele
 
 
 def history(val_losses):
-    return [{"epoch": epoch, "train_loss": 2.0 / epoch, "val_loss": loss, "val_accuracy": 0.1 * epoch,
-             "seconds": 10.0, "images_per_s": 500.0, "device": "cpu", "precision": "float32", "threads": 2}
-            for epoch, loss in enumerate(val_losses, start=1)]
+    return [
+        {
+            "epoch": epoch,
+            "train_loss": 2.0 / epoch,
+            "val_loss": loss,
+            "val_accuracy": 0.1 * epoch,
+            "seconds": 10.0,
+            "images_per_s": 500.0,
+            "device": "cpu",
+            "precision": "float32",
+            "threads": 2,
+        }
+        for epoch, loss in enumerate(val_losses, start=1)
+    ]
 
 
 def test_lowest_validation_loss_wins():
@@ -50,12 +61,18 @@ def test_history_round_trip_keeps_every_bit(tmp_path):
     assert (tmp_path / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_COLUMNS)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("epoch,train_loss\n1,2.0\n", "column(s) val_loss, val_accuracy"),
-    (",".join(HISTORY_COLUMNS) + "\n", "has no epochs"),
-    (",".join(HISTORY_COLUMNS) + "\n1,2.0,abc,0.1,1,1,cpu,float32,2\n", "line 2: malformed value"),
-    (",".join(HISTORY_COLUMNS) + "\n2,2.0,1.0,0.1,1,1,cpu,float32,2\n1,2.0,1.0,0.1,1,1,cpu,float32,2\n", "epochs [2, 1] are not 1..2"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("epoch,train_loss\n1,2.0\n", "column(s) val_loss, val_accuracy"),
+        (",".join(HISTORY_COLUMNS) + "\n", "has no epochs"),
+        (",".join(HISTORY_COLUMNS) + "\n1,2.0,abc,0.1,1,1,cpu,float32,2\n", "line 2: malformed value"),
+        (
+            ",".join(HISTORY_COLUMNS) + "\n2,2.0,1.0,0.1,1,1,cpu,float32,2\n1,2.0,1.0,0.1,1,1,cpu,float32,2\n",
+            "epochs [2, 1] are not 1..2",
+        ),
+    ],
+)
 def test_malformed_history_is_refused_clearly(tmp_path, content, message):
     (tmp_path / "history.csv").write_text(content)
     with pytest.raises(InputError, match=re.escape(message)):

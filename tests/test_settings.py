@@ -7,11 +7,15 @@ import pytest
 from torchbasics.errors import InputError
 from torchbasics.settings import check_split, drop_stale_checksums
 
-DEFAULTS = {"data": {
-    "cifar10": {"source": "https://example.org/c.tar.gz", "checksum": "md5:" + "a" * 32},
-    "parrot": {"noisy": {"source": "https://example.org/n.png", "checksum": "md5:" + "b" * 32},
-               "clean": {"source": "https://example.org/c.png", "checksum": "md5:" + "c" * 32}},
-}}
+DEFAULTS = {
+    "data": {
+        "cifar10": {"source": "https://example.org/c.tar.gz", "checksum": "md5:" + "a" * 32},
+        "parrot": {
+            "noisy": {"source": "https://example.org/n.png", "checksum": "md5:" + "b" * 32},
+            "clean": {"source": "https://example.org/c.png", "checksum": "md5:" + "c" * 32},
+        },
+    }
+}
 
 
 def test_default_checksum_kept_for_default_source():
@@ -41,11 +45,14 @@ def test_clean_image_switched_off():
     assert drop_stale_checksums(config, DEFAULTS) == []
 
 
-@pytest.mark.parametrize("split,message", [
-    ({"train": [0, 0], "val": [10, 20], "test": [20, 30]}, "split.train = \\[0, 0\\] is empty"),
-    ({"train": [0, 15], "val": [10, 20], "test": [20, 30]}, "split.train and split.val overlap"),
-    ({"train": [0, 10], "val": [20, 30], "test": [25, 40]}, "split.val and split.test overlap"),
-])
+@pytest.mark.parametrize(
+    "split,message",
+    [
+        ({"train": [0, 0], "val": [10, 20], "test": [20, 30]}, "split.train = \\[0, 0\\] is empty"),
+        ({"train": [0, 15], "val": [10, 20], "test": [20, 30]}, "split.train and split.val overlap"),
+        ({"train": [0, 10], "val": [20, 30], "test": [25, 40]}, "split.val and split.test overlap"),
+    ],
+)
 def test_bad_split_is_refused(split, message):
     with pytest.raises(InputError, match=message):
         check_split(split)
@@ -58,9 +65,16 @@ def test_any_order_of_disjoint_ranges_is_fine():
 def test_command_line_overrides_get_yaml_types():
     from torchbasics.settings import typed_overrides
 
-    given = {"split": {"train": ["0", "4000"]}, "data": {"cifar10": {"source": "../x.tar.gz", "checksum": "null"}},
-             "seed": 7, "train": {"lr": "1.0e-3", "device": "cpu"}}
-    assert typed_overrides(given) == {"split": {"train": [0, 4000]},
-                                      "data": {"cifar10": {"source": "../x.tar.gz", "checksum": None}},
-                                      "seed": 7, "train": {"lr": 1e-3, "device": "cpu"}}
+    given = {
+        "split": {"train": ["0", "4000"]},
+        "data": {"cifar10": {"source": "../x.tar.gz", "checksum": "null"}},
+        "seed": 7,
+        "train": {"lr": "1.0e-3", "device": "cpu"},
+    }
+    assert typed_overrides(given) == {
+        "split": {"train": [0, 4000]},
+        "data": {"cifar10": {"source": "../x.tar.gz", "checksum": None}},
+        "seed": 7,
+        "train": {"lr": 1e-3, "device": "cpu"},
+    }
     assert typed_overrides({"checksum": "md5:" + "a" * 32}) == {"checksum": "md5:" + "a" * 32}

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_snakemake
 
 VARIANTS = ("plain", "residual")
@@ -62,8 +61,10 @@ def test_evaluation_outputs(smoke_run, variant):
     assert [row["true/predicted"] for row in confusion] == names and list(confusion[0])[1:] == names
     matrix = np.array([[float(row[name]) for name in names] for row in confusion])
     assert np.allclose(matrix.sum(axis=1), 1)
-    assert metrics["confused_fraction"] == matrix[names.index(metrics["worst_class"]),
-                                                  names.index(metrics["most_confused_with"])]
+    assert (
+        metrics["confused_fraction"]
+        == matrix[names.index(metrics["worst_class"]), names.index(metrics["most_confused_with"])]
+    )
     predictions = rows(folder / "predictions.csv")
     assert len(predictions) == TEST_IMAGES and list(predictions[0]) == ["index", "true", "predicted", "confidence"]
     assert metrics["accuracy"] == pytest.approx(np.mean([row["true"] == row["predicted"] for row in predictions]))
@@ -95,6 +96,13 @@ def test_the_stage_is_complete(smoke_run_copy):
 
 
 def test_changing_only_the_device_or_the_download_settings_reruns_nothing(smoke_run_copy):
-    result = run_snakemake(smoke_run_copy.workdir, "--dry-run", "--config", "train={device: cpu}", "eval={device: cpu}",
-                           "data={download: {timeout_s: 5, retries: 1}}", workflow=smoke_run_copy.workflow)
+    result = run_snakemake(
+        smoke_run_copy.workdir,
+        "--dry-run",
+        "--config",
+        "train={device: cpu}",
+        "eval={device: cpu}",
+        "data={download: {timeout_s: 5, retries: 1}}",
+        workflow=smoke_run_copy.workflow,
+    )
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout

@@ -6,14 +6,18 @@ import math
 
 import pytest
 import yaml
-
 from conftest import REPO, run_snakemake
 from make_inputs import write_parrot_pair
+
 from torchbasics.images import load_rgb
 from torchbasics.tables import read_csv
 
-FIGURE_STEMS = ["autograd/gradient", "autograd/convergence", "denoise/figures/comparison",
-                "denoise/figures/loss_curves"]
+FIGURE_STEMS = [
+    "autograd/gradient",
+    "autograd/convergence",
+    "denoise/figures/comparison",
+    "denoise/figures/loss_curves",
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +75,13 @@ def test_figures_and_records(smoke_run, settings):
 
 def test_denoising_without_a_clean_reference(tmp_path):
     write_parrot_pair(tmp_path / "smoke-data", size=(40, 32))
-    run_snakemake(tmp_path, "denoise", "--config", "data={parrot: {clean: null}}",
-                  "denoise={iterations: 5, lr: [0.5], alpha: [0.5, 1.0, 2.0]}")
+    run_snakemake(
+        tmp_path,
+        "denoise",
+        "--config",
+        "data={parrot: {clean: null}}",
+        "denoise={iterations: 5, lr: [0.5], alpha: [0.5, 1.0, 2.0]}",
+    )
     rows = read_csv(tmp_path / "results" / "denoise" / "results.csv")
     assert len(rows) == 2 * 3
     assert all(row["psnr"] is None and row["ssim"] is None for row in rows)
@@ -88,8 +97,13 @@ def test_a_reference_of_another_size_stops_the_job_and_leaves_nothing(tmp_path):
     _, clean_path = write_parrot_pair(tmp_path / "smoke-data", size=(40, 32))
     write_parrot_pair(tmp_path / "other", size=(40, 36))
     clean_path.write_bytes((tmp_path / "other" / "parrot.png").read_bytes())
-    result = run_snakemake(tmp_path, "results/denoise/L1/results.csv", "--config",
-                           "denoise={iterations: 2, lr: [0.5], alpha: [1.0]}", check=False)
+    result = run_snakemake(
+        tmp_path,
+        "results/denoise/L1/results.csv",
+        "--config",
+        "denoise={iterations: 2, lr: [0.5], alpha: [1.0]}",
+        check=False,
+    )
     assert result.returncode != 0
     assert "the clean reference must be the same photo, same size" in result.stderr
     assert not [path for path in tmp_path.glob("results/**/*") if path.is_file()]

@@ -8,15 +8,22 @@ import textwrap
 
 import pytest
 import torch
-
 from conftest import REPO
 from make_inputs import synthetic_cifar, write_npz
+
 from torchbasics.data import load_splits
 from torchbasics.errors import InputError
 from torchbasics.fetch import file_digest
 from torchbasics.select import read_history
-from torchbasics.train import (ResumeFolder, RunOutputs, TrainSettings, config_digest, epoch_generator,
-                               run_training, train_variant)
+from torchbasics.train import (
+    ResumeFolder,
+    RunOutputs,
+    TrainSettings,
+    config_digest,
+    epoch_generator,
+    run_training,
+    train_variant,
+)
 
 SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
 SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, augment="torchvision")
@@ -39,13 +46,20 @@ def npz(tmp_path_factory):
 
 
 def outputs_in(folder, epochs=SETTINGS.epochs):
-    return RunOutputs(history=folder / "history.csv",
-                      checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)])
+    return RunOutputs(
+        history=folder / "history.csv", checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)]
+    )
 
 
 def train(npz, folder, settings=SETTINGS):
-    return run_training(npz, SPLIT, settings, device="cpu", outputs=outputs_in(folder, settings.epochs),
-                        resume_folder=folder / ".resume")
+    return run_training(
+        npz,
+        SPLIT,
+        settings,
+        device="cpu",
+        outputs=outputs_in(folder, settings.epochs),
+        resume_folder=folder / ".resume",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +74,9 @@ def reference(npz, tmp_path_factory):
 def learning_columns(history_path):
     """history.csv as written, without the timing columns."""
     with open(history_path, newline="") as stream:
-        return [{key: value for key, value in row.items() if key not in TIMING_COLUMNS}
-                for row in csv.DictReader(stream)]
+        return [
+            {key: value for key, value in row.items() if key not in TIMING_COLUMNS} for row in csv.DictReader(stream)
+        ]
 
 
 def weights(checkpoint):
@@ -125,7 +140,8 @@ KILLED_RUN = textwrap.dedent("""
         if epoch == kill_after:
             os._exit(137)  # like SIGKILL from a time limit: no clean-up, no finally blocks
 
-    train_variant(settings, load_splits(npz, ast.literal_eval(sys.argv[7]), ("train", "val")), device="cpu", digest=digest,
+    splits = load_splits(npz, ast.literal_eval(sys.argv[7]), ("train", "val"))
+    train_variant(settings, splits, device="cpu", digest=digest,
                   outputs=outputs, resume_folder=folder / ".resume", after_epoch=kill)
 """)
 
@@ -135,13 +151,22 @@ def digest_of(npz, settings=SETTINGS):
 
 
 def killed_run(npz, folder, kill_after):
-    command = [sys.executable, "-c", KILLED_RUN, str(REPO / "workflow" / "scripts"), str(npz), str(folder),
-               digest_of(npz), str(kill_after), repr(SETTINGS.__dict__), repr(SPLIT)]
+    command = [
+        sys.executable,
+        "-c",
+        KILLED_RUN,
+        str(REPO / "workflow" / "scripts"),
+        str(npz),
+        str(folder),
+        digest_of(npz),
+        str(kill_after),
+        repr(SETTINGS.__dict__),
+        repr(SPLIT),
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-def test_a_killed_run_resumes_from_its_last_epoch_and_matches_an_uninterrupted_one(npz, reference, tmp_path,
-                                                                                   caplog):
+def test_a_killed_run_resumes_from_its_last_epoch_and_matches_an_uninterrupted_one(npz, reference, tmp_path, caplog):
     killed = killed_run(npz, tmp_path, kill_after=2)
     assert killed.returncode == 137, killed.stderr
     assert len(ResumeFolder(tmp_path / ".resume", digest_of(npz)).completed_history()) == 2
@@ -205,8 +230,14 @@ def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
 def test_digest_covers_what_shapes_the_numbers(npz):
     base = digest_of(npz)
     assert digest_of(npz) == base
-    for change in ({"seed": 12}, {"lr": 1e-4}, {"variant": "residual"}, {"batch_size": 16}, {"augment": "batched"},
-                   {"precision": "bfloat16"}):
+    for change in (
+        {"seed": 12},
+        {"lr": 1e-4},
+        {"variant": "residual"},
+        {"batch_size": 16},
+        {"augment": "batched"},
+        {"precision": "bfloat16"},
+    ):
         assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, **change})) != base, change
     # epoch k comes out the same whatever the total, so runs of different lengths share their progress
     assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, "epochs": 4})) == base
@@ -225,8 +256,14 @@ def test_each_epoch_draws_from_its_own_streams():
 def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
     splits = load_splits(npz, SPLIT, ("train", "val"))
     with pytest.raises(InputError, match="2 checkpoint paths for 3 epochs"):
-        train_variant(SETTINGS, splits, device="cpu", digest="d", outputs=outputs_in(tmp_path, epochs=2),
-                      resume_folder=tmp_path / ".resume")
+        train_variant(
+            SETTINGS,
+            splits,
+            device="cpu",
+            digest="d",
+            outputs=outputs_in(tmp_path, epochs=2),
+            resume_folder=tmp_path / ".resume",
+        )
 
 
 def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
@@ -270,8 +307,8 @@ def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
     float32 = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 1})
     train(npz, tmp_path / "float32", float32)
     train(npz, tmp_path / "bfloat16", TrainSettings(**{**float32.__dict__, "precision": "bfloat16"}))
-    float32_row, = read_history(tmp_path / "float32" / "history.csv")
-    bfloat16_row, = read_history(tmp_path / "bfloat16" / "history.csv")
+    (float32_row,) = read_history(tmp_path / "float32" / "history.csv")
+    (bfloat16_row,) = read_history(tmp_path / "bfloat16" / "history.csv")
     # the forward pass really ran in bfloat16 (its loss differs), and only by bfloat16's rounding
     assert float32_row["train_loss"] != bfloat16_row["train_loss"]
     assert bfloat16_row["train_loss"] == pytest.approx(float32_row["train_loss"], rel=0.05)

@@ -5,14 +5,14 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import REPO, run_snakemake
 from make_inputs import write_imagefolder_archive, write_parrot_pair, write_smoke_inputs
 
 
 def snakemake_in_repo(*args):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_lint_reports_nothing():
@@ -23,9 +23,25 @@ def test_lint_reports_nothing():
 
 def test_dry_run_of_the_default_config(tmp_path):
     # the default config downloads everything: a dry run plans the downloads and every stage after them
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-                             "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml"), "-n", "--cores", "2"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(REPO / "config.yaml"),
+            "-n",
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     for rule in ("download", "prepare_cifar10", "prepare_parrot", "all"):
         assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule
@@ -58,8 +74,9 @@ def test_data_stage_from_an_image_folder_archive(tmp_path):
     assert (tmp_path / "resources" / "parrot" / "noisy.png").exists()
     assert (tmp_path / "logs" / "prepare_cifar10.log").exists()
     # the archive's training pool is shuffled with the seed: a new seed makes a new npz
-    again = run_snakemake(tmp_path, "-n", "data", "--config", f"data={{cifar10: {{source: {archive.name}}}}}",
-                          DATA_SPLIT, "seed=7")
+    again = run_snakemake(
+        tmp_path, "-n", "data", "--config", f"data={{cifar10: {{source: {archive.name}}}}}", DATA_SPLIT, "seed=7"
+    )
     assert "rule prepare_cifar10:" in again.stdout
 
 
@@ -67,8 +84,14 @@ def test_truncated_archive_fails_clearly_and_leaves_no_resources(tmp_path):
     archive = write_data_inputs(tmp_path)
     content = archive.read_bytes()
     archive.write_bytes(content[: len(content) // 2])
-    result = run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
-                           f"data={{cifar10: {{source: {archive.name}}}}}", DATA_SPLIT, check=False)
+    result = run_snakemake(
+        tmp_path,
+        "resources/cifar10.npz",
+        "--config",
+        f"data={{cifar10: {{source: {archive.name}}}}}",
+        DATA_SPLIT,
+        check=False,
+    )
     assert result.returncode != 0
     assert "corrupt or truncated archive" in result.stderr
     assert not [path for path in (tmp_path / "resources").rglob("*") if path.is_file()]
@@ -76,17 +99,27 @@ def test_truncated_archive_fails_clearly_and_leaves_no_resources(tmp_path):
 
 def test_file_url_goes_through_the_download_rule(tmp_path):
     archive = write_data_inputs(tmp_path)
-    run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
-                  f"data={{cifar10: {{source: '{archive.resolve().as_uri()}'}}}}", DATA_SPLIT)
+    run_snakemake(
+        tmp_path,
+        "resources/cifar10.npz",
+        "--config",
+        f"data={{cifar10: {{source: '{archive.resolve().as_uri()}'}}}}",
+        DATA_SPLIT,
+    )
     assert (tmp_path / "resources" / "download" / "cifar10").read_bytes() == archive.read_bytes()
 
 
 def test_checksum_mismatch_fails_clearly(tmp_path):
     archive = write_data_inputs(tmp_path)
     wrong = "sha256:" + "0" * 64
-    result = run_snakemake(tmp_path, "resources/cifar10.npz", "--config",
-                           f"data={{cifar10: {{source: {archive.name}, checksum: '{wrong}'}}}}", DATA_SPLIT,
-                           check=False)
+    result = run_snakemake(
+        tmp_path,
+        "resources/cifar10.npz",
+        "--config",
+        f"data={{cifar10: {{source: {archive.name}, checksum: '{wrong}'}}}}",
+        DATA_SPLIT,
+        check=False,
+    )
     assert result.returncode != 0
     assert "checksum mismatch" in result.stderr
     assert not (tmp_path / "resources" / "cifar10.npz").exists()

@@ -15,16 +15,16 @@ rule autograd_gradients:
     output:
         table="results/autograd/gradients.csv",
         summary="results/autograd/summary.json",
+    log:
+        "logs/autograd/gradients.log",
+    conda:
+        "../../envs/torchbasics.yaml"
     params:
         n_terms=AUTOGRAD["n_terms"],
         n_points=AUTOGRAD["n_points"],
         dtype=AUTOGRAD["dtype"],
         device=AUTOGRAD["device"],
         seed=config["seed"],
-    log:
-        "logs/autograd/gradients.log",
-    conda:
-        "../../envs/torchbasics.yaml"
     script:
         "../scripts/autograd_gradients.py"
 
@@ -32,14 +32,14 @@ rule autograd_gradients:
 rule autograd_convergence:
     output:
         table="results/autograd/convergence.csv",
-    params:
-        max_terms=AUTOGRAD["convergence_max_terms"],
-        n_points=AUTOGRAD["convergence_points"],
-        device=AUTOGRAD["device"],
     log:
         "logs/autograd/convergence.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        max_terms=AUTOGRAD["convergence_max_terms"],
+        n_points=AUTOGRAD["convergence_points"],
+        device=AUTOGRAD["device"],
     script:
         "../scripts/autograd_convergence.py"
 
@@ -50,15 +50,14 @@ rule autograd_plot_gradient:
         summary=rules.autograd_gradients.output.summary,
         plotting_code=PLOTTING_CODE["part1"],
     output:
-        png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst",
-                   category="Autograd"),
+        png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst", category="Autograd"),
         svg="results/autograd/gradient.svg",
-    params:
-        figure="gradient",
     log:
         "logs/autograd/plot_gradient.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        figure="gradient",
     script:
         "../scripts/autograd_plot.py"
 
@@ -68,15 +67,16 @@ rule autograd_plot_convergence:
         table=rules.autograd_convergence.output.table,
         plotting_code=PLOTTING_CODE["part1"],
     output:
-        png=report("results/autograd/convergence.png", caption="../report/autograd_convergence.rst",
-                   category="Autograd"),
+        png=report(
+            "results/autograd/convergence.png", caption="../report/autograd_convergence.rst", category="Autograd"
+        ),
         svg="results/autograd/convergence.svg",
-    params:
-        figure="convergence",
     log:
         "logs/autograd/plot_convergence.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        figure="convergence",
     script:
         "../scripts/autograd_plot.py"
 

@@ -28,6 +28,17 @@ rule train:
     output:
         history="results/train/{variant}/history.csv",
         epoch_checkpoints=EPOCH_CHECKPOINTS,
+    log:
+        "logs/train/{variant}.log",
+    benchmark:
+        "benchmarks/train/{variant}.tsv"
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
+    conda:
+        "../../envs/torchbasics.yaml"
+    threads: 4
+    resources:
+        gpu=1,
     params:
         seed=config["seed"],
         # only the splits it reads: widening the test split must not retrain
@@ -35,17 +46,6 @@ rule train:
         train=shaping_settings(config["train"]),
         # Not an output: Snakemake deletes a failed job's outputs, and this must survive a killed job.
         resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}",
-    wildcard_constraints:
-        variant="|".join(VARIANTS),
-    threads: 4
-    resources:
-        gpu=1,
-    log:
-        "logs/train/{variant}.log",
-    benchmark:
-        "benchmarks/train/{variant}.tsv"
-    conda:
-        "../../envs/torchbasics.yaml"
     script:
         "../scripts/train.py"
 
@@ -55,12 +55,12 @@ rule select_epoch:
         history=rules.train.output.history,
     output:
         best="results/train/{variant}/best.json",
-    params:
-        checkpoints=lambda wildcards: expand(EPOCH_CHECKPOINTS, variant=wildcards.variant),
     log:
         "logs/select_epoch/{variant}.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        checkpoints=lambda wildcards: expand(EPOCH_CHECKPOINTS, variant=wildcards.variant),
     script:
         "../scripts/select_epoch.py"
 
@@ -97,18 +97,18 @@ rule evaluate:
         confusion="results/eval/{variant}/confusion.csv",
         predictions="results/eval/{variant}/predictions.csv",
         confused_images="results/eval/{variant}/confused_images.npz",
-    params:
-        split={"test": config["split"]["test"]},
-        eval=shaping_settings(config["eval"]),
-    threads: 4
-    resources:
-        gpu=1,
     log:
         "logs/evaluate/{variant}.log",
     benchmark:
         "benchmarks/evaluate/{variant}.tsv"
     conda:
         "../../envs/torchbasics.yaml"
+    threads: 4
+    resources:
+        gpu=1,
+    params:
+        split={"test": config["split"]["test"]},
+        eval=shaping_settings(config["eval"]),
     script:
         "../scripts/evaluate.py"
 
@@ -165,12 +165,12 @@ rule compare:
             category="Comparison",
         ),
         mcnemar="results/compare/mcnemar.json",
-    params:
-        variants=COMPARED_VARIANTS,
     log:
         "logs/compare.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        variants=COMPARED_VARIANTS,
     script:
         "../scripts/compare.py"
 
@@ -186,12 +186,12 @@ rule plot_compare:
             category="Comparison",
         ),
         svg="results/compare/per_class_accuracy.svg",
-    params:
-        variants=COMPARED_VARIANTS,
     log:
         "logs/plot_compare.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        variants=COMPARED_VARIANTS,
     script:
         "../scripts/plot_compare.py"
 

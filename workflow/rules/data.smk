@@ -2,6 +2,7 @@
 # into the course's formats. Each job's params hold only what shapes its output, so that a new checksum or a
 # new split re-prepares nothing and retrains nothing (see the comments at each rule).
 
+
 # Compute nodes of a cluster are often offline: downloads always run where snakemake itself runs. Verifying
 # and recording the split are cheap reads.
 localrules:
@@ -13,17 +14,17 @@ localrules:
 rule download:
     output:
         "resources/download/{name}",
+    log:
+        "logs/download/{name}.log",
     wildcard_constraints:
         name="|".join(SOURCES),
+    conda:
+        "../../envs/torchbasics.yaml"
     params:
         # Only the URL: the checksum, retries and time-out are read from the config by the script, so that
         # changing them fetches nothing again (rule verify_source checks the file against a new checksum).
         source=lambda wc: SOURCES[wc.name]["source"],
         setting=lambda wc: SOURCE_SETTINGS[wc.name],
-    log:
-        "logs/download/{name}.log",
-    conda:
-        "../../envs/torchbasics.yaml"
     script:
         "../scripts/download.py"
 
@@ -38,16 +39,16 @@ rule verify_source:
         lambda wc: source_file(wc.name),
     output:
         "resources/verified/{name}.json",
+    log:
+        "logs/verify_source/{name}.log",
     wildcard_constraints:
         name="|".join(SOURCES),
+    conda:
+        "../../envs/torchbasics.yaml"
     params:
         source=lambda wc: SOURCES[wc.name]["source"],
         checksum=lambda wc: SOURCES[wc.name]["checksum"],
         setting=lambda wc: SOURCE_SETTINGS[wc.name].replace(".source", ".checksum"),
-    log:
-        "logs/verify_source/{name}.log",
-    conda:
-        "../../envs/torchbasics.yaml"
     script:
         "../scripts/verify_source.py"
 
@@ -58,18 +59,18 @@ rule prepare_cifar10:
     output:
         npz="resources/cifar10.npz",
         manifest="resources/cifar10.manifest.json",
-    params:
-        source=SOURCES["cifar10"]["source"],
-        setting=SOURCE_SETTINGS["cifar10"],
-        # The seed only where it shapes the npz (an image-folder archive's shuffle); not the split, which is
-        # applied where the npz is read.
-        seed=lambda wc: cifar10_shuffle_seed(source_file("cifar10"), config["seed"]),
     log:
         "logs/prepare_cifar10.log",
     benchmark:
         "benchmarks/prepare_cifar10.tsv"
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        source=SOURCES["cifar10"]["source"],
+        setting=SOURCE_SETTINGS["cifar10"],
+        # The seed only where it shapes the npz (an image-folder archive's shuffle); not the split, which is
+        # applied where the npz is read.
+        seed=lambda wc: cifar10_shuffle_seed(source_file("cifar10"), config["seed"]),
     script:
         "../scripts/prepare_cifar10.py"
 
@@ -81,12 +82,12 @@ rule cifar10_splits:
         npz=rules.prepare_cifar10.output.npz,
     output:
         "resources/cifar10.splits.json",
-    params:
-        split=config["split"],
     log:
         "logs/cifar10_splits.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        split=config["split"],
     script:
         "../scripts/cifar10_splits.py"
 
@@ -96,14 +97,14 @@ rule prepare_parrot:
         source=lambda wc: source_file(f"parrot_{wc.which}"),
     output:
         "resources/parrot/{which}.png",
-    wildcard_constraints:
-        which="noisy|clean",
-    params:
-        setting=lambda wc: SOURCE_SETTINGS[f"parrot_{wc.which}"],
     log:
         "logs/prepare_parrot/{which}.log",
+    wildcard_constraints:
+        which="noisy|clean",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        setting=lambda wc: SOURCE_SETTINGS[f"parrot_{wc.which}"],
     script:
         "../scripts/prepare_parrot.py"
 

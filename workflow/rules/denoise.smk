@@ -5,8 +5,7 @@ DENOISE = config["denoise"]
 # The grid in the order of its images: lr by lr, alpha within lr (a contact sheet's rows and columns).
 DENOISE_GRID = [{"lr": float(lr), "alpha": float(alpha)} for lr in DENOISE["lr"] for alpha in DENOISE["alpha"]]
 # One norm's denoised images, in grid order (the {norm} wildcard left open).
-DENOISE_IMAGES = [f"results/denoise/{{norm}}/lr{setting['lr']}_alpha{setting['alpha']}.png"
-                  for setting in DENOISE_GRID]
+DENOISE_IMAGES = [f"results/denoise/{{norm}}/lr{setting['lr']}_alpha{setting['alpha']}.png" for setting in DENOISE_GRID]
 # The noisy parrot and, when one is configured, its clean original (the reference for PSNR/SSIM).
 PARROT_IMAGES = {"noisy": "resources/parrot/noisy.png"} | (
     {"clean": "resources/parrot/clean.png"} if has_clean_parrot() else {}
@@ -28,20 +27,20 @@ rule denoise_grid:
         images=DENOISE_IMAGES,
         table="results/denoise/{norm}/results.csv",
         losses="results/denoise/{norm}/losses.csv",
+    log:
+        "logs/denoise/grid_{norm}.log",
+    benchmark:
+        "benchmarks/denoise_grid/{norm}.tsv"
     wildcard_constraints:
         norm="|".join(DENOISE["norms"]),
+    conda:
+        "../../envs/torchbasics.yaml"
+    threads: 2
     params:
         grid=DENOISE_GRID,
         iterations=DENOISE["iterations"],
         solver=DENOISE["solver"],
         device=DENOISE["device"],
-    threads: 2
-    log:
-        "logs/denoise/grid_{norm}.log",
-    benchmark:
-        "benchmarks/denoise_grid/{norm}.tsv"
-    conda:
-        "../../envs/torchbasics.yaml"
     script:
         "../scripts/denoise_grid.py"
 
@@ -67,15 +66,19 @@ rule denoise_plot_contact_sheet:
         images=DENOISE_IMAGES,
         plotting_code=PLOTTING_CODE["part1"],
     output:
-        png=report("results/denoise/figures/contact_sheet_{norm}.png", caption="../report/denoise_contact_sheet.rst",
-                   category="Denoising", subcategory="{norm}"),
+        png=report(
+            "results/denoise/figures/contact_sheet_{norm}.png",
+            caption="../report/denoise_contact_sheet.rst",
+            category="Denoising",
+            subcategory="{norm}",
+        ),
         svg="results/denoise/figures/contact_sheet_{norm}.svg",
-    params:
-        figure="contact_sheet",
     log:
         "logs/denoise/plot_contact_sheet_{norm}.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        figure="contact_sheet",
     script:
         "../scripts/denoise_plot.py"
 
@@ -87,15 +90,16 @@ rule denoise_plot_comparison:
         images=expand(DENOISE_IMAGES, norm=DENOISE["norms"]),
         plotting_code=PLOTTING_CODE["part1"],
     output:
-        png=report("results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst",
-                   category="Denoising"),
+        png=report(
+            "results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst", category="Denoising"
+        ),
         svg="results/denoise/figures/comparison.svg",
-    params:
-        figure="comparison",
     log:
         "logs/denoise/plot_comparison.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        figure="comparison",
     script:
         "../scripts/denoise_plot.py"
 
@@ -105,15 +109,18 @@ rule denoise_plot_loss_curves:
         losses=expand(rules.denoise_grid.output.losses, norm=DENOISE["norms"]),
         plotting_code=PLOTTING_CODE["part1"],
     output:
-        png=report("results/denoise/figures/loss_curves.png", caption="../report/denoise_loss_curves.rst",
-                   category="Denoising"),
+        png=report(
+            "results/denoise/figures/loss_curves.png",
+            caption="../report/denoise_loss_curves.rst",
+            category="Denoising",
+        ),
         svg="results/denoise/figures/loss_curves.svg",
-    params:
-        figure="loss_curves",
     log:
         "logs/denoise/plot_loss_curves.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        figure="loss_curves",
     script:
         "../scripts/denoise_plot.py"
 

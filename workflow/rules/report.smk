@@ -1,6 +1,7 @@
 # The report stage: the summary page that answers the assignment's questions from the other stages' CSV/JSON
 # files and figures. It reads no checkpoint and no data set, so re-rendering it never retrains anything.
 
+
 # A cheap job that reads a few small files.
 localrules:
     run_info,
@@ -17,14 +18,14 @@ rule run_info:
         eval_metrics=expand(rules.evaluate.output.metrics, variant=VARIANTS),
     output:
         "results/report/run_info.json",
-    # The script records the config from snakemake.config, not from params: every setting that changes a result
-    # reruns a stage above, and this job after it; one that does not (a device, a timeout) reruns nothing.
-    params:
-        sources={name: entry["source"] for name, entry in SOURCES.items()},
     log:
         "logs/report/run_info.log",
     conda:
         "../../envs/torchbasics.yaml"
+    # The script records the config from snakemake.config, not from params: every setting that changes a result
+    # reruns a stage above, and this job after it; one that does not (a device, a timeout) reruns nothing.
+    params:
+        sources={name: entry["source"] for name, entry in SOURCES.items()},
     script:
         "../scripts/run_info.py"
 
@@ -56,13 +57,13 @@ rule summary:
     output:
         html=report("results/report/summary.html", caption="../report/summary.rst", category="Summary"),
         markdown="results/report/summary.md",
-    params:
-        variants=VARIANTS,
-        norms=DENOISE["norms"],
     log:
         "logs/report/summary.log",
     conda:
         "../../envs/torchbasics.yaml"
+    params:
+        variants=VARIANTS,
+        norms=DENOISE["norms"],
     script:
         "../scripts/summary.py"
 

@@ -10,14 +10,21 @@ from torchbasics.tables import write_csv
 def main(snakemake):
     params = snakemake.params
     device = resolve_device(params.device)
-    rows = [row for dtype in autograd.DTYPES
-            for row in autograd.convergence(params.max_terms, params.n_points, dtype, device)]
+    rows = [
+        row
+        for dtype in autograd.DTYPES
+        for row in autograd.convergence(params.max_terms, params.n_points, dtype, device)
+    ]
     write_csv(snakemake.output.table, rows, autograd.CONVERGENCE_COLUMNS)
     for row in rows:
         if row["n_terms"] == params.max_terms:
-            logging.getLogger("torchbasics").info("%d terms, %s: max value error %.2g, max gradient error %.2g",
-                                                  row["n_terms"], row["dtype"], row["max_value_error"],
-                                                  row["max_gradient_error"])
+            logging.getLogger("torchbasics").info(
+                "%d terms, %s: max value error %.2g, max gradient error %.2g",
+                row["n_terms"],
+                row["dtype"],
+                row["max_value_error"],
+                row["max_gradient_error"],
+            )
 
 
 run_script(snakemake, main)

@@ -15,9 +15,14 @@ def main(snakemake):
     write_csv(snakemake.output.table, study.rows(), autograd.GRADIENT_COLUMNS)
     summary = study.summary(device)
     write_json(snakemake.output.summary, summary)
-    logging.getLogger("torchbasics").info("dz/dx at pi/4 = %.9f (error %.2g); max error over %d points %.2g on %s",
-                                          summary["gradient_at_quarter_pi"], summary["error_at_quarter_pi"],
-                                          summary["n_points"], summary["max_abs_error"], device)
+    logging.getLogger("torchbasics").info(
+        "dz/dx at pi/4 = %.9f (error %.2g); max error over %d points %.2g on %s",
+        summary["gradient_at_quarter_pi"],
+        summary["error_at_quarter_pi"],
+        summary["n_points"],
+        summary["max_abs_error"],
+        device,
+    )
 
 
 run_script(snakemake, main)

@@ -5,8 +5,14 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    run_comparison(tuple(snakemake.params.variants), list(snakemake.input.predictions), list(snakemake.input.metrics),
-                   list(snakemake.input.best), table=snakemake.output.table, test=snakemake.output.mcnemar)
+    run_comparison(
+        tuple(snakemake.params.variants),
+        list(snakemake.input.predictions),
+        list(snakemake.input.metrics),
+        list(snakemake.input.best),
+        table=snakemake.output.table,
+        test=snakemake.output.mcnemar,
+    )
 
 
 run_script(snakemake, main)

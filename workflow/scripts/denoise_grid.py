@@ -16,8 +16,9 @@ def main(snakemake):
     clean = images.load_rgb(clean_path) if clean_path else None
     denoise.check_reference(noisy, clean, snakemake.input.noisy, clean_path)
     grid = [denoise.Setting(**setting) for setting in params.grid]  # in the order of snakemake.output.images
-    solutions = denoise.solve_grid(denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm,
-                                   params.iterations, params.solver)
+    solutions = denoise.solve_grid(
+        denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm, params.iterations, params.solver
+    )
     reference = None if clean is None else denoise.to_tensor(clean)
     rows = []
     for solution, target in zip(solutions, snakemake.output.images):

@@ -13,24 +13,36 @@ def contact_sheet(snakemake):
     lrs = list(dict.fromkeys(row["lr"] for row in rows))
     alphas = list(dict.fromkeys(row["alpha"] for row in rows))
     return plots_part1.contact_sheet(
-        [images.load_rgb(row["image"]) for row in rows], [_quality_title(row) for row in rows],
-        n_rows=len(lrs), n_cols=len(alphas), row_labels=[f"lr = {lr:g}" for lr in lrs],
+        [images.load_rgb(row["image"]) for row in rows],
+        [_quality_title(row) for row in rows],
+        n_rows=len(lrs),
+        n_cols=len(alphas),
+        row_labels=[f"lr = {lr:g}" for lr in lrs],
         col_labels=[f"alpha = {alpha:g}" for alpha in alphas],
-        title=f"{snakemake.wildcards.norm} denoising, {rows[0]['iterations']} iterations")
+        title=f"{snakemake.wildcards.norm} denoising, {rows[0]['iterations']} iterations",
+    )
 
 
 def comparison(snakemake):
     summary = read_json(snakemake.input.best)
     noisy_psnr = summary["noisy"]["psnr"]
-    panels = [(images.load_rgb(snakemake.input.noisy),
-               "noisy input" + ("" if noisy_psnr is None else f"\nPSNR {noisy_psnr:.2f} dB"))]
+    panels = [
+        (
+            images.load_rgb(snakemake.input.noisy),
+            "noisy input" + ("" if noisy_psnr is None else f"\nPSNR {noisy_psnr:.2f} dB"),
+        )
+    ]
     for norm, row in summary["best"].items():
-        panels.append((images.load_rgb(row["image"]),
-                       f"{norm}, lr {row['lr']:g}, alpha {row['alpha']:g}\n{_quality_title(row)}"))
+        panels.append(
+            (images.load_rgb(row["image"]), f"{norm}, lr {row['lr']:g}, alpha {row['alpha']:g}\n{_quality_title(row)}")
+        )
     if snakemake.input.get("clean"):
         panels.append((images.load_rgb(snakemake.input.clean), "clean original"))
-    title = ("The best setting of each norm, by PSNR against the clean original" if noisy_psnr is not None
-             else "No clean original to judge by: the grid's centre setting of each norm")
+    title = (
+        "The best setting of each norm, by PSNR against the clean original"
+        if noisy_psnr is not None
+        else "No clean original to judge by: the grid's centre setting of each norm"
+    )
     return plots_part1.comparison_figure(*zip(*panels), title=title)
 
 

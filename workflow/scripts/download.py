@@ -9,9 +9,14 @@ def main(snakemake):
     # From the config, not the params: changing them must not fetch the file again (see data.smk).
     setting = snakemake.params.setting
     download = snakemake.config["data"]["download"]
-    fetch(snakemake.params.source, snakemake.output[0],
-          setting_value(snakemake.config, setting.replace(".source", ".checksum")),
-          retries=download["retries"], timeout=download["timeout_s"], setting=setting)
+    fetch(
+        snakemake.params.source,
+        snakemake.output[0],
+        setting_value(snakemake.config, setting.replace(".source", ".checksum")),
+        retries=download["retries"],
+        timeout=download["timeout_s"],
+        setting=setting,
+    )
 
 
 run_script(snakemake, main)

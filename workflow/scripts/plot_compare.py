@@ -6,8 +6,9 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    tables = {variant: read_per_class(path)
-              for variant, path in zip(snakemake.params.variants, snakemake.input.per_class)}
+    tables = {
+        variant: read_per_class(path) for variant, path in zip(snakemake.params.variants, snakemake.input.per_class)
+    }
     save_figure(per_class_comparison(tables, "Per-class test accuracy"), snakemake.output.png, snakemake.output.svg)
 
 

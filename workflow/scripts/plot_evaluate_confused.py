@@ -7,8 +7,10 @@ from torchbasics.runtime import run_script
 
 def main(snakemake):
     confused = read_confused_images(snakemake.input.confused_images)
-    title = (f"{snakemake.wildcards.variant}: {confused['worst_class']} (worst class) taken for "
-             f"{confused['confused_with']}; titles: true / predicted")
+    title = (
+        f"{snakemake.wildcards.variant}: {confused['worst_class']} (worst class) taken for "
+        f"{confused['confused_with']}; titles: true / predicted"
+    )
     save_figure(confused_images(confused, title), snakemake.output.png, snakemake.output.svg)
 
 

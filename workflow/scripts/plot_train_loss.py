@@ -7,8 +7,11 @@ from torchbasics.select import read_history
 
 
 def main(snakemake):
-    figure = loss_curves(read_history(snakemake.input.history), read_json(snakemake.input.best),
-                         f"{snakemake.wildcards.variant}: loss per epoch")
+    figure = loss_curves(
+        read_history(snakemake.input.history),
+        read_json(snakemake.input.best),
+        f"{snakemake.wildcards.variant}: loss per epoch",
+    )
     save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 

@@ -11,8 +11,13 @@ def main(snakemake):
     # (rule verify_source checks it then; see data.smk).
     checksum_setting = snakemake.params.setting.replace(".source", ".checksum")
     verify_checksum(snakemake.input.source, setting_value(snakemake.config, checksum_setting), setting=checksum_setting)
-    cifar10.prepare(snakemake.input.source, snakemake.output.npz, snakemake.output.manifest,
-                    source=snakemake.params.source, seed=snakemake.params.seed)
+    cifar10.prepare(
+        snakemake.input.source,
+        snakemake.output.npz,
+        snakemake.output.manifest,
+        source=snakemake.params.source,
+        seed=snakemake.params.seed,
+    )
 
 
 run_script(snakemake, main)

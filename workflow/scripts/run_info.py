@@ -8,8 +8,14 @@ def main(snakemake):
     inputs = {name: snakemake.input[name] for name in ("cifar10", "parrot_noisy")}
     if snakemake.input.parrot_clean:
         inputs["parrot_clean"] = snakemake.input.parrot_clean[0]
-    write_run_info(snakemake.output[0], snakemake.config, inputs, snakemake.params.sources,
-                   autograd_summary=snakemake.input.autograd_summary, eval_metrics=list(snakemake.input.eval_metrics))
+    write_run_info(
+        snakemake.output[0],
+        snakemake.config,
+        inputs,
+        snakemake.params.sources,
+        autograd_summary=snakemake.input.autograd_summary,
+        eval_metrics=list(snakemake.input.eval_metrics),
+    )
 
 
 run_script(snakemake, main)

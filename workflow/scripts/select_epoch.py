@@ -7,8 +7,10 @@ from torchbasics.select import read_history, selection_summary
 
 def main(snakemake):
     history = read_history(snakemake.input.history)
-    write_json(snakemake.output.best,
-               selection_summary(snakemake.wildcards.variant, history, list(snakemake.params.checkpoints)))
+    write_json(
+        snakemake.output.best,
+        selection_summary(snakemake.wildcards.variant, history, list(snakemake.params.checkpoints)),
+    )
 
 
 run_script(snakemake, main)

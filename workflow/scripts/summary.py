@@ -1,30 +1,45 @@
 """Entry script of rule summary: the Markdown and self-contained HTML pages answering the assignment."""
 
 from torchbasics.runtime import run_script
-from torchbasics.summary import (AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles,
-                                 write_summary)
+from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
 
 
 def page_files(snakemake) -> PageFiles:
     """The rule's named inputs as the page's files (per-variant and per-norm lists follow the params' order)."""
     files = snakemake.input
     variants = {
-        variant: VariantFiles(best=files.train_best[index], loss_figure=files.train_loss_figures[index],
-                              metrics=files.eval_metrics[index], per_class=files.eval_per_class[index],
-                              confusion=files.eval_confusion[index],
-                              confusion_figure=files.eval_confusion_figures[index],
-                              confused_figure=files.eval_confused_figures[index])
+        variant: VariantFiles(
+            best=files.train_best[index],
+            loss_figure=files.train_loss_figures[index],
+            metrics=files.eval_metrics[index],
+            per_class=files.eval_per_class[index],
+            confusion=files.eval_confusion[index],
+            confusion_figure=files.eval_confusion_figures[index],
+            confused_figure=files.eval_confused_figures[index],
+        )
         for index, variant in enumerate(snakemake.params.variants)
     }
-    comparison = (ComparisonFiles(table=files.compare_table, test=files.compare_test, figure=files.compare_figure)
-                  if files.compare_test else None)
+    comparison = (
+        ComparisonFiles(table=files.compare_table, test=files.compare_test, figure=files.compare_figure)
+        if files.compare_test
+        else None
+    )
     return PageFiles(
-        autograd=AutogradFiles(summary=files.autograd_summary, gradient_figure=files.autograd_gradient_figure,
-                               convergence_figure=files.autograd_convergence_figure),
-        denoise=DenoiseFiles(best=files.denoise_best, table=files.denoise_table,
-                             contact_sheets=dict(zip(snakemake.params.norms, files.denoise_contact_sheets)),
-                             comparison_figure=files.denoise_comparison_figure),
-        variants=variants, comparison=comparison, run_info=files.run_info)
+        autograd=AutogradFiles(
+            summary=files.autograd_summary,
+            gradient_figure=files.autograd_gradient_figure,
+            convergence_figure=files.autograd_convergence_figure,
+        ),
+        denoise=DenoiseFiles(
+            best=files.denoise_best,
+            table=files.denoise_table,
+            contact_sheets=dict(zip(snakemake.params.norms, files.denoise_contact_sheets)),
+            comparison_figure=files.denoise_comparison_figure,
+        ),
+        variants=variants,
+        comparison=comparison,
+        run_info=files.run_info,
+    )
 
 
 def main(snakemake):

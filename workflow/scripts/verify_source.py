@@ -7,8 +7,9 @@ from torchbasics.runtime import run_script
 
 def main(snakemake):
     checksum = verify_checksum(snakemake.input[0], snakemake.params.checksum, setting=snakemake.params.setting)
-    write_json(snakemake.output[0], {"source": snakemake.params.source, "file": snakemake.input[0],
-                                     "checksum": checksum})
+    write_json(
+        snakemake.output[0], {"source": snakemake.params.source, "file": snakemake.input[0], "checksum": checksum}
+    )
 
 
 run_script(snakemake, main)

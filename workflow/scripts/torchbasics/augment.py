@@ -11,7 +11,8 @@ Validation and test images get ToTensor only: ``torchbasics.models.images_to_ten
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import torch
 from torchvision import transforms
@@ -36,12 +37,14 @@ class Augmentation(Protocol):
 
 def training_transform() -> transforms.Compose:
     """The assignment's per-image training transform, exactly as specified (torchvision's defaults otherwise)."""
-    return transforms.Compose([
-        transforms.ToTensor(),
-        transforms.RandomHorizontalFlip(p=FLIP_PROBABILITY),
-        transforms.RandomAffine(degrees=ROTATION_DEGREES, scale=SCALE_RANGE),
-        transforms.ColorJitter(brightness=BRIGHTNESS_RANGE, saturation=SATURATION_RANGE),
-    ])
+    return transforms.Compose(
+        [
+            transforms.ToTensor(),
+            transforms.RandomHorizontalFlip(p=FLIP_PROBABILITY),
+            transforms.RandomAffine(degrees=ROTATION_DEGREES, scale=SCALE_RANGE),
+            transforms.ColorJitter(brightness=BRIGHTNESS_RANGE, saturation=SATURATION_RANGE),
+        ]
+    )
 
 
 class TorchvisionAugmentation:
@@ -76,6 +79,7 @@ AUGMENTATIONS: dict[str, Callable[[], Augmentation]] = {"batched": _batched, "to
 def make_augmentation(name: str) -> Augmentation:
     """The backend that ``train.augment`` names."""
     if name not in AUGMENTATIONS:
-        raise InputError(f"unknown augmentation backend train.augment={name!r}; expected one of "
-                         f"{', '.join(AUGMENTATIONS)}")
+        raise InputError(
+            f"unknown augmentation backend train.augment={name!r}; expected one of {', '.join(AUGMENTATIONS)}"
+        )
     return AUGMENTATIONS[name]()

@@ -105,8 +105,12 @@ def gradient_study(n_terms: int, n_points: int, seed: int, dtype: str, device: s
     """Gradient at pi/4 and at ``n_points`` seeded uniform points of [-pi, pi], computed on ``device``."""
     torch_dtype = DTYPES[dtype]
     x = uniform_points(n_points, seed, torch_dtype, device)
-    return GradientStudy(n_terms=n_terms, x=x.cpu(), dzdx=gradients(x, n_terms).cpu(),
-                         at_quarter_pi=gradient_at(math.pi / 4, n_terms, torch_dtype, device))
+    return GradientStudy(
+        n_terms=n_terms,
+        x=x.cpu(),
+        dzdx=gradients(x, n_terms).cpu(),
+        at_quarter_pi=gradient_at(math.pi / 4, n_terms, torch_dtype, device),
+    )
 
 
 def convergence(max_terms: int, n_points: int, dtype: str, device: str) -> list[dict]:
@@ -121,10 +125,12 @@ def convergence(max_terms: int, n_points: int, dtype: str, device: str) -> list[
     for n_terms in range(1, max_terms + 1):
         value = sin_taylor(x, n_terms).double().cpu()
         slope = gradients(x, n_terms).double().cpu()
-        rows.append({
-            "n_terms": n_terms,
-            "dtype": dtype,
-            "max_value_error": (value - torch.sin(exact_x)).abs().max().item(),
-            "max_gradient_error": (slope - torch.cos(exact_x)).abs().max().item(),
-        })
+        rows.append(
+            {
+                "n_terms": n_terms,
+                "dtype": dtype,
+                "max_value_error": (value - torch.sin(exact_x)).abs().max().item(),
+                "max_gradient_error": (slope - torch.cos(exact_x)).abs().max().item(),
+            }
+        )
     return rows

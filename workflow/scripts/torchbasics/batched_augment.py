@@ -30,7 +30,7 @@ class AugmentParams:
     saturation: torch.Tensor
     brightness_first: torch.Tensor  # bool: ColorJitter applies its ops in a random order
 
-    def to(self, device) -> "AugmentParams":
+    def to(self, device) -> AugmentParams:
         return AugmentParams(*(getattr(self, name).to(device) for name in self.__dataclass_fields__))
 
 
@@ -77,8 +77,9 @@ def affine(images: torch.Tensor, angle_degrees: torch.Tensor, scale: torch.Tenso
     theta_t[:, 0, 1], theta_t[:, 1, 1] = -sin, cos
     theta_t /= torch.tensor([0.5 * width, 0.5 * height], device=images.device)
     grid = _base_grid(height, width, images.device).expand(batch, -1, -1).bmm(theta_t)
-    return F.grid_sample(images, grid.view(batch, height, width, 2), mode="nearest", padding_mode="zeros",
-                         align_corners=False)
+    return F.grid_sample(
+        images, grid.view(batch, height, width, 2), mode="nearest", padding_mode="zeros", align_corners=False
+    )
 
 
 def _base_grid(height: int, width: int, device) -> torch.Tensor:
@@ -101,8 +102,9 @@ def adjust_saturation(images: torch.Tensor, factor: torch.Tensor) -> torch.Tenso
     return (factor * images + (1.0 - factor) * grey).clamp_(0.0, 1.0)
 
 
-def color_jitter(images: torch.Tensor, brightness: torch.Tensor, saturation: torch.Tensor,
-                 brightness_first: torch.Tensor) -> torch.Tensor:
+def color_jitter(
+    images: torch.Tensor, brightness: torch.Tensor, saturation: torch.Tensor, brightness_first: torch.Tensor
+) -> torch.Tensor:
     """Brightness and saturation in a per-sample random order (the order matters because of the clamping)."""
     first = brightness_first.view(-1, 1, 1, 1).to(images.device)
     after_one = torch.where(first, adjust_brightness(images, brightness), adjust_saturation(images, saturation))

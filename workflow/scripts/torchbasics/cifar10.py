@@ -22,9 +22,9 @@ import tarfile
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 import numpy as np
 
@@ -50,6 +50,7 @@ class Dataset:
 
 
 # --------------------------------------------------------------------------------------------- validation
+
 
 def validate_arrays(X: np.ndarray, y: np.ndarray, label_names, origin: str) -> Dataset:
     """Check the course's contract and return a normalised ``Dataset`` (y as int64, names as str)."""
@@ -83,6 +84,7 @@ def split_ranges(split_config: dict, n_images: int, origin: str, names=SPLITS) -
 
 
 # ------------------------------------------------------------------------------------------- detection
+
 
 def detect_format(path: Path) -> str:
     """Return ``npz``, ``official`` or ``imagefolder`` from the file's content."""
@@ -119,6 +121,7 @@ def _zip_names(path: Path) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------- safe reading
+
 
 def check_member_name(name: str, archive: Path) -> PurePosixPath:
     """Refuse member names that would land outside an extraction folder (absolute, ``..``, drive letters)."""
@@ -171,6 +174,7 @@ def iter_archive_files(path: Path) -> Iterator[tuple[PurePosixPath, bytes]]:
 
 # ------------------------------------------------------------------------------------------ the readers
 
+
 def read_npz(path: Path) -> Dataset:
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -193,8 +197,10 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Unpickle CIFAR-10 batches without executing arbitrary code: only NumPy's array rebuilding is allowed."""
 
     ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
     }
 
     def find_class(self, module, name):
@@ -228,13 +234,17 @@ def read_official(path: Path) -> Dataset:
         if not isinstance(data, np.ndarray) or batch_labels is None:
             raise InputError(f"{path}: batch {name} lacks 'data' or 'labels'")
         if data.ndim != 2 or data.shape[1] != 3072 or len(batch_labels) != len(data):
-            raise InputError(f"{path}: batch {name} has data of shape {data.shape} and {len(batch_labels)} "
-                             f"labels, expected (n, 3072) and n labels")
+            raise InputError(
+                f"{path}: batch {name} has data of shape {data.shape} and {len(batch_labels)} "
+                f"labels, expected (n, 3072) and n labels"
+            )
         # rows are 1024 red, then 1024 green, then 1024 blue values of a 32x32 image
         images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(np.asarray(batch_labels))
-    names = [name.decode() if isinstance(name, bytes) else str(name)
-             for name in batches["batches.meta"].get("label_names", [])]
+    names = [
+        name.decode() if isinstance(name, bytes) else str(name)
+        for name in batches["batches.meta"].get("label_names", [])
+    ]
     dataset = validate_arrays(np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels), names, str(path))
     dataset.source_format = "official"
     return dataset
@@ -277,8 +287,9 @@ def _locate_image(parts: tuple[str, ...], path: Path) -> tuple[str, str]:
         raise InputError(f"{path}: member {'/'.join(parts)} is not in train/<class>/ or test/<class>/")
     split, class_name, _ = parts
     if class_name not in CLASS_NAMES:
-        raise InputError(f"{path}: unknown class folder {split}/{class_name}; expected the CIFAR-10 classes "
-                         f"{', '.join(CLASS_NAMES)}")
+        raise InputError(
+            f"{path}: unknown class folder {split}/{class_name}; expected the CIFAR-10 classes {', '.join(CLASS_NAMES)}"
+        )
     return split, class_name
 
 
@@ -330,6 +341,7 @@ def shuffle_seed(path: str | Path, seed: int) -> int | None:
 
 # ------------------------------------------------------------------------------------------- the output
 
+
 def manifest(dataset: Dataset, source: str) -> dict:
     """What the npz holds and where it came from (the split is the config's, recorded by ``split_summary``)."""
     counts = Counter(dataset.y.tolist())
@@ -342,8 +354,9 @@ def manifest(dataset: Dataset, source: str) -> dict:
     }
 
 
-def check_splits_hold_every_class(y: np.ndarray, label_names: list[str], ranges: dict[str, tuple[int, int]],
-                                  origin: str) -> None:
+def check_splits_hold_every_class(
+    y: np.ndarray, label_names: list[str], ranges: dict[str, tuple[int, int]], origin: str
+) -> None:
     """A split that lacks a class makes its accuracy meaningless (an unshuffled folder archive does that)."""
     for name, (start, stop) in ranges.items():
         present = set(np.unique(y[start:stop]).tolist())
@@ -352,8 +365,9 @@ def check_splits_hold_every_class(y: np.ndarray, label_names: list[str], ranges:
             raise InputError(f"{origin}: split.{name} [{start}, {stop}] holds no image of {', '.join(missing)}")
 
 
-def prepare(source_file: str | Path, npz_out: str | Path, manifest_out: str | Path, *, source: str,
-            seed: int | None) -> dict:
+def prepare(
+    source_file: str | Path, npz_out: str | Path, manifest_out: str | Path, *, source: str, seed: int | None
+) -> dict:
     """Read, validate and write ``npz_out`` and its manifest; both appear together or not at all.
 
     The split plays no part: the npz is the whole data set, so changing the split re-prepares nothing.
@@ -375,8 +389,11 @@ def split_summary(npz_path: str | Path, split_config: dict) -> dict:
     splits = {}
     for name, (start, stop) in ranges.items():
         counts = Counter(y[start:stop].tolist())
-        splits[name] = {"range": [start, stop], "count": stop - start,
-                        "per_class": {label_name: counts.get(label, 0) for label, label_name in enumerate(label_names)}}
+        splits[name] = {
+            "range": [start, stop],
+            "count": stop - start,
+            "per_class": {label_name: counts.get(label, 0) for label, label_name in enumerate(label_names)},
+        }
     return splits
 
 
@@ -389,8 +406,9 @@ def _read_labels(path: Path) -> tuple[np.ndarray, list[str]]:
         raise InputError(f"{path}: not a prepared CIFAR-10 npz ({error})") from error
 
 
-def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, tuple[np.ndarray, np.ndarray,
-                                                                                            list[str]]]:
+def load_splits(
+    npz_path: str | Path, split_config: dict, names=SPLITS
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}.
 
     Only the named splits need be in ``split_config``; each is checked (in range, every class present) here,
@@ -399,5 +417,6 @@ def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[
     dataset = read_npz(Path(npz_path))
     ranges = split_ranges(split_config, len(dataset.X), str(npz_path), names)
     check_splits_hold_every_class(dataset.y, dataset.label_names, ranges, str(npz_path))
-    return {name: (dataset.X[slice(*ranges[name])], dataset.y[slice(*ranges[name])], dataset.label_names)
-            for name in names}
+    return {
+        name: (dataset.X[slice(*ranges[name])], dataset.y[slice(*ranges[name])], dataset.label_names) for name in names
+    }

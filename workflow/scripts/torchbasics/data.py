@@ -33,8 +33,10 @@ class Split:
 
 def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, Split]:
     """The named splits of the prepared npz."""
-    return {name: Split(X=X, y=y, label_names=label_names, start=int(split_config[name][0]))
-            for name, (X, y, label_names) in cifar10.load_splits(npz_path, split_config, names).items()}
+    return {
+        name: Split(X=X, y=y, label_names=label_names, start=int(split_config[name][0]))
+        for name, (X, y, label_names) in cifar10.load_splits(npz_path, split_config, names).items()
+    }
 
 
 class CifarImages(Dataset):
@@ -77,7 +79,7 @@ class ResidentImages:
         """Shuffled (images, labels) batches on the device, in the DataLoader's order for this generator."""
         order = shuffled_order(len(self), generator).to(self.X.device)
         for start in range(0, len(order), batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             yield self.X[index], self.y[index]
 
 

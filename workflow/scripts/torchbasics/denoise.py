@@ -45,6 +45,7 @@ class Solution:
 
 # ------------------------------------------------------------------------------------------- the model
 
+
 def get_spatial_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(dJ/dx, dJ/dy) of (N, C, H, W) images: forward differences with zero padding, per channel.
 
@@ -111,8 +112,15 @@ def _penalty_derivative(norm: str):
 
 # ------------------------------------------------------------------------------------------- the descent
 
-def descend(noisy: torch.Tensor, setting: Setting, norm: str, iterations: int, solver: str = "fused",
-            compile: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+
+def descend(
+    noisy: torch.Tensor,
+    setting: Setting,
+    norm: str,
+    iterations: int,
+    solver: str = "fused",
+    compile: bool | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Run the handout's descent for one setting: ``iterations`` steps of J -= lr * g / |g| from J = I.
 
     ``noisy`` is (1, C, H, W). Returns the final image (1, C, H, W) and the losses (iterations + 1,): the loss
@@ -221,13 +229,25 @@ def _step_scale(gradient: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
     return torch.where(length > 0, lr / length, torch.zeros_like(lr))
 
 
-def solve_grid(noisy: torch.Tensor, settings: list[Setting], norm: str, iterations: int,
-               solver: str = "fused", compile: bool | None = None) -> list[Solution]:
+def solve_grid(
+    noisy: torch.Tensor,
+    settings: list[Setting],
+    norm: str,
+    iterations: int,
+    solver: str = "fused",
+    compile: bool | None = None,
+) -> list[Solution]:
     """Denoise ``noisy`` (1, C, H, W) with every setting, one after the other (see ``descend``)."""
     check_grid(settings, iterations)
     solutions = [_solve_one(noisy, setting, norm, iterations, solver, compile) for setting in settings]
-    log.info("%s: %d setting(s), %d iterations each, solver %s, in %.1f s", norm, len(settings), iterations, solver,
-             sum(solution.seconds for solution in solutions))
+    log.info(
+        "%s: %d setting(s), %d iterations each, solver %s, in %.1f s",
+        norm,
+        len(settings),
+        iterations,
+        solver,
+        sum(solution.seconds for solution in solutions),
+    )
     return solutions
 
 
@@ -236,12 +256,14 @@ def _solve_one(noisy, setting, norm, iterations, solver, compile) -> Solution:
     image, losses = descend(noisy, setting, norm, iterations, solver, compile)
     losses = losses.tolist()  # also waits for a GPU to finish, so the time below is real
     seconds = time.perf_counter() - start
-    log.info("%s lr %g alpha %g, %s: %d iterations in %.1f s", norm, setting.lr, setting.alpha, solver,
-             iterations, seconds)
+    log.info(
+        "%s lr %g alpha %g, %s: %d iterations in %.1f s", norm, setting.lr, setting.alpha, solver, iterations, seconds
+    )
     return Solution(setting, image[0], losses, seconds)
 
 
 # ------------------------------------------------------------------------------------------- checks and images
+
 
 def check_grid(settings: list[Setting], iterations: int) -> None:
     """Refuse what the schema also refuses, for callers that bypass the config: an empty grid, lr <= 0,
@@ -280,8 +302,10 @@ def _check_pair(noisy: torch.Tensor, denoised: torch.Tensor) -> None:
     _check_batch(noisy, "noisy image")
     _check_batch(denoised, "denoised images")
     if noisy.shape[1:] != denoised.shape[1:]:
-        raise InputError(f"noisy image {tuple(noisy.shape[1:])} and denoised images {tuple(denoised.shape[1:])} "
-                         f"differ in size (channels, height, width)")
+        raise InputError(
+            f"noisy image {tuple(noisy.shape[1:])} and denoised images {tuple(denoised.shape[1:])} "
+            f"differ in size (channels, height, width)"
+        )
 
 
 def _check_single_image(noisy: torch.Tensor) -> None:
@@ -301,30 +325,45 @@ def check_reference(noisy: np.ndarray, clean: np.ndarray | None, noisy_path, cle
     if clean is None:
         return
     if clean.shape != noisy.shape:
-        raise InputError(f"{clean_path} is {clean.shape[1]}x{clean.shape[0]} but {noisy_path} is "
-                         f"{noisy.shape[1]}x{noisy.shape[0]}: the clean reference must be the same photo, same size")
+        raise InputError(
+            f"{clean_path} is {clean.shape[1]}x{clean.shape[0]} but {noisy_path} is "
+            f"{noisy.shape[1]}x{noisy.shape[0]}: the clean reference must be the same photo, same size"
+        )
     if min(clean.shape[:2]) < quality.WINDOW_SIZE:
-        raise InputError(f"{clean_path}: PSNR/SSIM need images of at least {quality.WINDOW_SIZE}x"
-                         f"{quality.WINDOW_SIZE} pixels; set data.parrot.clean to null to go without")
+        raise InputError(
+            f"{clean_path}: PSNR/SSIM need images of at least {quality.WINDOW_SIZE}x"
+            f"{quality.WINDOW_SIZE} pixels; set data.parrot.clean to null to go without"
+        )
 
 
 # ------------------------------------------------------------------------------------------- tables and choices
 
-def result_row(norm: str, solution: Solution, pixels: np.ndarray, reference: torch.Tensor | None,
-               image_path: str) -> dict:
+
+def result_row(
+    norm: str, solution: Solution, pixels: np.ndarray, reference: torch.Tensor | None, image_path: str
+) -> dict:
     """One setting's row of ``RESULT_COLUMNS``. Quality is measured on the saved 8-bit image, which is what
     anyone can recompute from the PNG."""
     measured = quality.measure(to_tensor(pixels)[0], None if reference is None else reference[0])
-    return {"norm": norm, "lr": solution.setting.lr, "alpha": solution.setting.alpha,
-            "iterations": len(solution.losses) - 1, "final_loss": solution.losses[-1], **measured,
-            "seconds": solution.seconds, "image": image_path}
+    return {
+        "norm": norm,
+        "lr": solution.setting.lr,
+        "alpha": solution.setting.alpha,
+        "iterations": len(solution.losses) - 1,
+        "final_loss": solution.losses[-1],
+        **measured,
+        "seconds": solution.seconds,
+        "image": image_path,
+    }
 
 
 def loss_rows(norm: str, solutions: list[Solution]) -> list[dict]:
     """The loss curve of every setting, long format (``LOSS_COLUMNS``)."""
-    return [{"norm": norm, "lr": solution.setting.lr, "alpha": solution.setting.alpha, "iteration": iteration,
-             "loss": loss}
-            for solution in solutions for iteration, loss in enumerate(solution.losses)]
+    return [
+        {"norm": norm, "lr": solution.setting.lr, "alpha": solution.setting.alpha, "iteration": iteration, "loss": loss}
+        for solution in solutions
+        for iteration, loss in enumerate(solution.losses)
+    ]
 
 
 def summarise(rows: list[dict], noisy_quality: dict) -> dict:
@@ -337,9 +376,14 @@ def summarise(rows: list[dict], noisy_quality: dict) -> dict:
     has_reference = all(row["psnr"] is not None for row in rows)
     pick = _highest_psnr if has_reference else _grid_centre
     best = {norm: pick([row for row in rows if row["norm"] == norm]) for norm in norms}
-    summary = {"criterion": "highest PSNR against the clean reference" if has_reference
-               else "no clean reference, so no judged best: the grid's centre setting",
-               "noisy": noisy_quality, "best": best, "better_norm": None}
+    summary = {
+        "criterion": "highest PSNR against the clean reference"
+        if has_reference
+        else "no clean reference, so no judged best: the grid's centre setting",
+        "noisy": noisy_quality,
+        "best": best,
+        "better_norm": None,
+    }
     if has_reference:
         for row in best.values():
             row["psnr_gain_db"] = row["psnr"] - noisy_quality["psnr"]

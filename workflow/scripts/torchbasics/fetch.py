@@ -62,8 +62,16 @@ def verify_checksum(path: str | os.PathLike, checksum: str | None, setting: str 
     return f"{algorithm}:{actual}"
 
 
-def fetch(source: str, target: str | os.PathLike, checksum: str | None = None, *, retries: int = 3,
-          timeout: float = 60.0, backoff: float = 2.0, setting: str = "source") -> Path:
+def fetch(
+    source: str,
+    target: str | os.PathLike,
+    checksum: str | None = None,
+    *,
+    retries: int = 3,
+    timeout: float = 60.0,
+    backoff: float = 2.0,
+    setting: str = "source",
+) -> Path:
     """Copy ``source`` (URL or local path) to ``target``, verify ``checksum``, and only then publish it.
 
     Transient network errors are retried ``retries`` times with exponential back-off; a checksum mismatch
@@ -86,8 +94,7 @@ def _copy_local(source: str, tmp: Path, setting: str) -> None:
     shutil.copyfile(source, tmp)
 
 
-def _download_with_retries(url: str, tmp: Path, *, retries: int, timeout: float, backoff: float,
-                           setting: str) -> None:
+def _download_with_retries(url: str, tmp: Path, *, retries: int, timeout: float, backoff: float, setting: str) -> None:
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
         try:
@@ -103,8 +110,9 @@ def _download_with_retries(url: str, tmp: Path, *, retries: int, timeout: float,
                     f"--config {nested_override(setting, '/path/to/file')} (a local path or a file:// URL)."
                 ) from error
             delay = backoff * 2 ** (attempt - 1)
-            log.warning("download of %s failed (%s); retry %d/%d in %.0fs", url, _describe(error), attempt,
-                        attempts - 1, delay)
+            log.warning(
+                "download of %s failed (%s); retry %d/%d in %.0fs", url, _describe(error), attempt, attempts - 1, delay
+            )
             time.sleep(delay)
 
 

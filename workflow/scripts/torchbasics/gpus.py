@@ -71,7 +71,8 @@ def unusable_lock_dir(lock_dir: Path, error: OSError) -> InputError:
         f"must be able to use it: have its owner run `chmod {SHARED_DIR_MODE:o} {lock_dir}` and "
         f"`chmod {LOCK_FILE_MODE:o} {lock_dir}/gpu*.lock`, or point {LOCK_DIR_VARIABLE} at a folder that every "
         f"user's jobs share (mode {SHARED_DIR_MODE:o}, as /tmp). A folder private to you would let other users' "
-        f"jobs take the same GPU.")
+        f"jobs take the same GPU."
+    )
 
 
 def make_shared_lock_dir(lock_dir: Path) -> None:
@@ -114,8 +115,9 @@ def try_lock(path: Path) -> int | None:
     return descriptor
 
 
-def claim_gpu(n_devices: int, lock_dir: Path | None = None, poll_s: float = 1.0,
-              timeout_s: float | None = None) -> GpuClaim:
+def claim_gpu(
+    n_devices: int, lock_dir: Path | None = None, poll_s: float = 1.0, timeout_s: float | None = None
+) -> GpuClaim:
     """Claim the lowest free index in ``0..n_devices-1``, waiting while all are taken.
 
     Waiting only happens when more GPU jobs run than there are devices (``--resources gpu`` set above the
@@ -137,8 +139,7 @@ def claim_gpu(n_devices: int, lock_dir: Path | None = None, poll_s: float = 1.0,
                     log.info("claimed GPU index %d of %d (lock in %s)", index, n_devices, lock_dir)
                     return GpuClaim(index, descriptor)
             if timeout_s is not None and time.monotonic() - started > timeout_s:
-                raise TimeoutError(
-                    f"all {n_devices} GPU(s) stayed claimed for {timeout_s:.0f}s (locks in {lock_dir})")
+                raise TimeoutError(f"all {n_devices} GPU(s) stayed claimed for {timeout_s:.0f}s (locks in {lock_dir})")
             time.sleep(poll_s)
     except PermissionError as error:
         raise unusable_lock_dir(lock_dir, error) from error

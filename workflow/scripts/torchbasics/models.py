@@ -112,7 +112,8 @@ class ResidualCNN(nn.Module):
         self.features = nn.Sequential(
             conv_pool_relu(3, 50),
             conv_pool_relu(50, 100),
-            ResidualBlock(100), nn.MaxPool2d(2),
+            ResidualBlock(100),
+            nn.MaxPool2d(2),
             ResidualBlock(100),
         )
         self.head = classifier_head()
@@ -148,14 +149,18 @@ def to_fast_layout(tensor_or_model):
 
 
 @torch.inference_mode()
-def predict_logits(model: nn.Module, images: np.ndarray, batch_size: int, device: str,
-                   batching: str = "batched") -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, images: np.ndarray, batch_size: int, device: str, batching: str = "batched"
+) -> torch.Tensor:
     """Logits (N, 10) on the CPU for uint8 images (N, 32, 32, 3), without augmentation (validation, test)."""
     model.eval()
     if batching not in BATCHINGS:
         raise InputError(f"unknown evaluation batching {batching!r}; expected one of {', '.join(BATCHINGS)}")
-    batches = _resident_batches(images, batch_size, device) if batching == "batched" else \
-        _per_image_batches(images, batch_size)
+    batches = (
+        _resident_batches(images, batch_size, device)
+        if batching == "batched"
+        else _per_image_batches(images, batch_size)
+    )
     # Kept on the device until the end: copying each batch's logits back would make the host wait for every batch.
     outputs = [model(batch.to(device)).float() for batch in batches]
     return torch.cat(outputs).cpu() if outputs else torch.empty(0, N_CLASSES)
@@ -164,7 +169,7 @@ def predict_logits(model: nn.Module, images: np.ndarray, batch_size: int, device
 def _resident_batches(images: np.ndarray, batch_size: int, device: str):
     resident = torch.from_numpy(images).to(device)
     for start in range(0, len(resident), batch_size):
-        yield to_fast_layout(images_to_tensor(resident[start:start + batch_size]))
+        yield to_fast_layout(images_to_tensor(resident[start : start + batch_size]))
 
 
 class _ToTensorImages(torch.utils.data.Dataset):
@@ -184,12 +189,31 @@ def _per_image_batches(images: np.ndarray, batch_size: int):
 
 # ------------------------------------------------------------------------------------------- checkpoints
 
-def save_checkpoint(path: str | Path, *, variant: str, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    epoch: int, seed: int, config_digest: str, device: str, precision: str) -> None:
+
+def save_checkpoint(
+    path: str | Path,
+    *,
+    variant: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epoch: int,
+    seed: int,
+    config_digest: str,
+    device: str,
+    precision: str,
+) -> None:
     """Everything needed to evaluate the epoch or to continue training from it, written atomically."""
-    state = {"variant": variant, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "seed": seed, "config_digest": config_digest, "device": device, "precision": precision,
-             "threads": torch.get_num_threads()}
+    state = {
+        "variant": variant,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "seed": seed,
+        "config_digest": config_digest,
+        "device": device,
+        "precision": precision,
+        "threads": torch.get_num_threads(),
+    }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -234,11 +258,16 @@ def weights_mismatch(model: nn.Module, weights: dict) -> str | None:
     expected = model.state_dict()
     missing = sorted(expected.keys() - weights.keys())
     unexpected = sorted(weights.keys() - expected.keys())
-    misshaped = sorted(name for name in expected.keys() & weights.keys()
-                       if not isinstance(weights[name], torch.Tensor) or weights[name].shape != expected[name].shape)
-    problems = [f"{label} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
-                for label, names in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
-                if names]
+    misshaped = sorted(
+        name
+        for name in expected.keys() & weights.keys()
+        if not isinstance(weights[name], torch.Tensor) or weights[name].shape != expected[name].shape
+    )
+    problems = [
+        f"{label} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+        for label, names in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
+        if names
+    ]
     return "; ".join(problems) or None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -31,16 +31,26 @@ def save_figure(figure, png: str | os.PathLike, svg: str | os.PathLike) -> None:
 
 # ------------------------------------------------------------------------------------------- autograd
 
+
 def gradient_figure(rows: list[dict], n_terms: int):
     """dz/dx at the sampled points over the exact derivative cos(x)."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
     curve = np.linspace(-math.pi, math.pi, 400)
     axes.plot(curve, np.cos(curve), color="0.6", linewidth=2.5, label="cos(x)")
-    axes.scatter([row["x"] for row in rows], [row["dzdx"] for row in rows], s=14, color="C3", zorder=3,
-                 label=f"dz/dx by autograd ({len(rows)} points)")
+    axes.scatter(
+        [row["x"] for row in rows],
+        [row["dzdx"] for row in rows],
+        s=14,
+        color="C3",
+        zorder=3,
+        label=f"dz/dx by autograd ({len(rows)} points)",
+    )
     worst = max(row["abs_error"] for row in rows)
-    axes.set(xlabel="x", ylabel="dz/dx", title=f"Gradient of the {n_terms}-term Taylor series of sin(x)\n"
-                                                 f"max |dz/dx - cos x| = {worst:.2g}")
+    axes.set(
+        xlabel="x",
+        ylabel="dz/dx",
+        title=f"Gradient of the {n_terms}-term Taylor series of sin(x)\nmax |dz/dx - cos x| = {worst:.2g}",
+    )
     axes.set_xticks([-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi], ["-π", "-π/2", "0", "π/2", "π"])
     axes.grid(alpha=0.3)
     axes.legend(loc="lower center")
@@ -53,13 +63,24 @@ def convergence_figure(rows: list[dict]):
     for dtype, marker in (("float64", "o"), ("float32", "s")):
         dtype_rows = [row for row in rows if row["dtype"] == dtype]
         terms = [row["n_terms"] for row in dtype_rows]
-        for column, label, color in (("max_value_error", "value vs sin", "C0"),
-                                     ("max_gradient_error", "gradient vs cos", "C1")):
+        for column, label, color in (
+            ("max_value_error", "value vs sin", "C0"),
+            ("max_gradient_error", "gradient vs cos", "C1"),
+        ):
             errors = [max(row[column], np.finfo(float).tiny) for row in dtype_rows]  # log axes cannot show 0
-            axes.semilogy(terms, errors, marker=marker, color=color, linestyle="-" if dtype == "float64" else ":",
-                          label=f"{label} ({dtype})")
-    axes.set(xlabel="terms of the series", ylabel="max |error| over [-π, π]",
-             title="Taylor series of sin: convergence of value and gradient")
+            axes.semilogy(
+                terms,
+                errors,
+                marker=marker,
+                color=color,
+                linestyle="-" if dtype == "float64" else ":",
+                label=f"{label} ({dtype})",
+            )
+    axes.set(
+        xlabel="terms of the series",
+        ylabel="max |error| over [-π, π]",
+        title="Taylor series of sin: convergence of value and gradient",
+    )
     axes.grid(alpha=0.3, which="both")
     axes.legend()
     return figure
@@ -67,8 +88,16 @@ def convergence_figure(rows: list[dict]):
 
 # ------------------------------------------------------------------------------------------- denoising
 
-def contact_sheet(images: Sequence[np.ndarray], titles: Sequence[str], n_rows: int, n_cols: int,
-                  row_labels: Sequence[str], col_labels: Sequence[str], title: str):
+
+def contact_sheet(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    n_rows: int,
+    n_cols: int,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str,
+):
     """Images on an n_rows x n_cols grid (row-major), each tile titled, rows and columns labelled."""
     figure, axes = _image_grid(images[0].shape, n_rows, n_cols)
     for ax, image, tile_title in zip(axes.flat, images, titles):
@@ -92,7 +121,7 @@ def comparison_figure(images: Sequence[np.ndarray], titles: Sequence[str], title
     for column, (image, panel_title) in enumerate(zip(images, titles)):
         axes[0, column].imshow(image)
         axes[0, column].set_title(panel_title, fontsize=9)
-        axes[1, column].imshow(image[top:top + crop_h, left:left + crop_w])
+        axes[1, column].imshow(image[top : top + crop_h, left : left + crop_w])
     axes[1, 0].set_ylabel("central crop")
     return figure
 
@@ -108,8 +137,14 @@ def loss_curves_figure(curves: dict[str, dict[tuple[float, float], tuple[list[in
         lrs = sorted({lr for lr, _ in lines})
         alphas = sorted({alpha for _, alpha in lines})
         for (lr, alpha), (iterations, losses) in lines.items():
-            ax.plot(iterations, losses, linewidth=1.2, label=f"lr {lr:g}, alpha {alpha:g}",
-                    color=f"C{alphas.index(alpha) % 10}", linestyle=LINE_STYLES[lrs.index(lr) % len(LINE_STYLES)])
+            ax.plot(
+                iterations,
+                losses,
+                linewidth=1.2,
+                label=f"lr {lr:g}, alpha {alpha:g}",
+                color=f"C{alphas.index(alpha) % 10}",
+                linestyle=LINE_STYLES[lrs.index(lr) % len(LINE_STYLES)],
+            )
         ax.set_yscale("log")
         ax.set(xlabel="iteration", ylabel="loss", title=f"{norm} loss of every setting")
         ax.grid(alpha=0.3, which="both")
@@ -120,8 +155,13 @@ def loss_curves_figure(curves: dict[str, dict[tuple[float, float], tuple[list[in
 def _image_grid(shape: tuple[int, ...], n_rows: int, n_cols: int):
     """A figure of n_rows x n_cols axes for images of ``shape``, without ticks."""
     aspect = shape[0] / shape[1]
-    figure, axes = plt.subplots(n_rows, n_cols, squeeze=False, layout="constrained",
-                                figsize=(TILE_INCHES * n_cols + 0.5, (TILE_INCHES * aspect + 0.4) * n_rows + 0.5))
+    figure, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        squeeze=False,
+        layout="constrained",
+        figsize=(TILE_INCHES * n_cols + 0.5, (TILE_INCHES * aspect + 0.4) * n_rows + 0.5),
+    )
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])

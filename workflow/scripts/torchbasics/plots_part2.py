@@ -30,8 +30,15 @@ def loss_curves(history: list[dict], best: dict, title: str) -> plt.Figure:
     axes.plot(epochs, [row["train_loss"] for row in history], marker="o", label="training (augmented)")
     axes.plot(epochs, [row["val_loss"] for row in history], marker="o", label="validation")
     axes.axvline(best["epoch"], color="grey", linestyle="--", linewidth=1)
-    axes.plot([best["epoch"]], [best["val_loss"]], marker="*", markersize=16, color="tab:red", linestyle="none",
-              label=f"chosen: epoch {best['epoch']} (val loss {best['val_loss']:.3f})")
+    axes.plot(
+        [best["epoch"]],
+        [best["val_loss"]],
+        marker="*",
+        markersize=16,
+        color="tab:red",
+        linestyle="none",
+        label=f"chosen: epoch {best['epoch']} (val loss {best['val_loss']:.3f})",
+    )
     axes.set_xlabel("epoch")
     axes.set_ylabel("cross-entropy loss")
     axes.set_xticks(epochs)
@@ -53,8 +60,9 @@ def confusion_heatmap(fractions: np.ndarray, label_names: list[str], title: str)
     for i in ticks:
         for j in ticks:
             value = fractions[i, j]
-            axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                      color="white" if value > 0.5 else "black")
+            axes.text(
+                j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value > 0.5 else "black"
+            )
     figure.colorbar(image, ax=axes, label="fraction of the true class")
     axes.set_title(title)
     return figure
@@ -70,11 +78,19 @@ def confused_images(confused: dict, title: str) -> plt.Figure:
         axes.axis("off")
     for position, axes in zip(range(count), axes_grid.flat):
         axes.imshow(confused["pixels"][position], interpolation="nearest")
-        axes.set_title(f"{confused['true'][position]} / {confused['predicted'][position]}\n"
-                       f"#{confused['index'][position]}, p={confused['confidence'][position]:.2f}", fontsize=8)
+        axes.set_title(
+            f"{confused['true'][position]} / {confused['predicted'][position]}\n"
+            f"#{confused['index'][position]}, p={confused['confidence'][position]:.2f}",
+            fontsize=8,
+        )
     if count == 0:
-        axes_grid[0, 0].text(0.5, 0.5, f"no test image of {confused['worst_class']}\nwas taken for "
-                             f"{confused['confused_with']}", ha="center", va="center")
+        axes_grid[0, 0].text(
+            0.5,
+            0.5,
+            f"no test image of {confused['worst_class']}\nwas taken for {confused['confused_with']}",
+            ha="center",
+            va="center",
+        )
     figure.suptitle(title)
     return figure
 
@@ -90,8 +106,9 @@ def per_class_comparison(tables: dict[str, list[dict]], title: str) -> plt.Figur
     for offset, (variant, rows) in enumerate(tables.items()):
         accuracy = np.array([row["accuracy"] for row in rows])
         errors = np.array([accuracy - [row["ci95_low"] for row in rows], [row["ci95_high"] for row in rows] - accuracy])
-        axes.bar(positions + (offset - (len(tables) - 1) / 2) * width, accuracy, width, yerr=errors, capsize=2,
-                 label=variant)
+        axes.bar(
+            positions + (offset - (len(tables) - 1) / 2) * width, accuracy, width, yerr=errors, capsize=2, label=variant
+        )
     axes.set_xticks(positions, names, rotation=45, ha="right")
     axes.set_ylabel("test accuracy (95% Wilson interval)")
     axes.set_ylim(0, 1)

@@ -48,8 +48,10 @@ def resolve_precision(requested: str, device: str) -> str:
     if requested == "auto":
         return "bfloat16" if native else "float32"
     if requested == "bfloat16" and not native:
-        log.warning("bfloat16 was asked for, but %s has no bfloat16 units: torch emulates it, which is slower "
-                    "than float32", device)
+        log.warning(
+            "bfloat16 was asked for, but %s has no bfloat16 units: torch emulates it, which is slower than float32",
+            device,
+        )
     return requested
 
 

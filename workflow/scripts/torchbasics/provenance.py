@@ -31,8 +31,10 @@ def package_versions() -> dict[str, str]:
 
 def input_checksums(inputs: dict[str, str], sources: dict[str, str | None]) -> dict[str, dict]:
     """sha256 of each prepared input, with the source it was made from."""
-    return {name: {"path": path, "sha256": file_digest(path, "sha256"), "source": sources.get(name)}
-            for name, path in inputs.items()}
+    return {
+        name: {"path": path, "sha256": file_digest(path, "sha256"), "source": sources.get(name)}
+        for name, path in inputs.items()
+    }
 
 
 def cpu_model() -> str:
@@ -57,8 +59,10 @@ def training_conditions(metrics_files: list[str]) -> list[dict]:
     conditions = []
     for path in metrics_files:
         metrics = json.loads(Path(path).read_text())
-        conditions.append({key: metrics[f"training_{key}"] for key in ("device", "precision", "threads")}
-                          | {"variant": metrics["variant"]})
+        conditions.append(
+            {key: metrics[f"training_{key}"] for key in ("device", "precision", "threads")}
+            | {"variant": metrics["variant"]}
+        )
     return conditions
 
 
@@ -72,10 +76,17 @@ def devices_used(device_files: list[str]) -> list[str]:
     return devices
 
 
-def write_run_info(target: str | Path, config: dict, inputs: dict[str, str], sources: dict[str, str | None], *,
-                   autograd_summary: str, eval_metrics: list[str]) -> dict:
+def write_run_info(
+    target: str | Path,
+    config: dict,
+    inputs: dict[str, str],
+    sources: dict[str, str | None],
+    *,
+    autograd_summary: str,
+    eval_metrics: list[str],
+) -> dict:
     info = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "config": config,
         "config_yaml": yaml.safe_dump(config, sort_keys=False),

@@ -23,7 +23,7 @@ def psnr(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB, one value per image (a 0-d tensor for a single image)."""
     images, reference, batched = _as_batch(images, reference)
     mse = ((images - reference) ** 2).flatten(1).mean(dim=1)
-    values = 10 * torch.log10(DATA_RANGE ** 2 / mse)  # identical images give +inf, as they should
+    values = 10 * torch.log10(DATA_RANGE**2 / mse)  # identical images give +inf, as they should
     return values if batched else values[0]
 
 
@@ -31,8 +31,10 @@ def ssim(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """Mean structural similarity, one value per image (a 0-d tensor for a single image)."""
     images, reference, batched = _as_batch(images, reference)
     if min(images.shape[-2:]) < WINDOW_SIZE:
-        raise InputError(f"SSIM needs images of at least {WINDOW_SIZE}x{WINDOW_SIZE} pixels, got "
-                         f"{images.shape[-1]}x{images.shape[-2]}")
+        raise InputError(
+            f"SSIM needs images of at least {WINDOW_SIZE}x{WINDOW_SIZE} pixels, got "
+            f"{images.shape[-1]}x{images.shape[-2]}"
+        )
     channels = images.shape[1]
     window = _gaussian_window(images.device).expand(channels, 1, -1, -1)
 
@@ -40,11 +42,11 @@ def ssim(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         return F.conv2d(t, window, groups=channels)  # no padding: only windows that fit in the image
 
     mu_x, mu_y = local_mean(images), local_mean(reference)
-    var_x = local_mean(images * images) - mu_x ** 2
-    var_y = local_mean(reference * reference) - mu_y ** 2
+    var_x = local_mean(images * images) - mu_x**2
+    var_y = local_mean(reference * reference) - mu_y**2
     cov_xy = local_mean(images * reference) - mu_x * mu_y
     c1, c2 = (K1 * DATA_RANGE) ** 2, (K2 * DATA_RANGE) ** 2
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
+    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     values = ssim_map.mean(dim=(2, 3)).mean(dim=1)
     return values if batched else values[0]
 
@@ -59,7 +61,7 @@ def measure(image: torch.Tensor, reference: torch.Tensor | None) -> dict[str, fl
 def _gaussian_window(device) -> torch.Tensor:
     """The (1, 1, 11, 11) float64 Gaussian window, normalised to sum 1."""
     offsets = torch.arange(WINDOW_SIZE, dtype=torch.float64) - (WINDOW_SIZE - 1) / 2
-    profile = torch.exp(-offsets ** 2 / (2 * WINDOW_SIGMA ** 2))
+    profile = torch.exp(-(offsets**2) / (2 * WINDOW_SIGMA**2))
     profile = profile / profile.sum()
     return torch.outer(profile, profile).to(device)[None, None]
 
@@ -67,12 +69,16 @@ def _gaussian_window(device) -> torch.Tensor:
 def _as_batch(images: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Both as float64 (N, C, H, W) (a single reference serves a whole batch), and whether ``images`` was batched."""
     if images.dim() not in (3, 4) or reference.dim() not in (3, 4):
-        raise InputError(f"quality metrics take (C, H, W) or (N, C, H, W) images, got shapes "
-                         f"{tuple(images.shape)} and {tuple(reference.shape)}")
+        raise InputError(
+            f"quality metrics take (C, H, W) or (N, C, H, W) images, got shapes "
+            f"{tuple(images.shape)} and {tuple(reference.shape)}"
+        )
     batched = images.dim() == 4
     images = images if batched else images[None]
     reference = reference if reference.dim() == 4 else reference[None]
     if images.shape[1:] != reference.shape[1:]:
-        raise InputError(f"image and reference differ in size: {tuple(images.shape[1:])} vs "
-                         f"{tuple(reference.shape[1:])} (channels, height, width)")
+        raise InputError(
+            f"image and reference differ in size: {tuple(images.shape[1:])} vs "
+            f"{tuple(reference.shape[1:])} (channels, height, width)"
+        )
     return images.double(), reference.double(), batched

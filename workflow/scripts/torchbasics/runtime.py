@@ -8,7 +8,7 @@ import os
 import platform
 import random
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,8 +23,9 @@ def setup_logging(log_path: str | None) -> None:
     if log_path:
         os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
+    )
 
 
 def run_script(snakemake, main: Callable[[object], None]) -> None:
@@ -66,8 +67,9 @@ def reuse_freed_memory() -> bool:
     if not ON_GLIBC:
         return False
     libc = ctypes.CDLL("libc.so.6")
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)) and bool(libc.mallopt(M_TRIM_THRESHOLD,
-                                                                                            TRIM_THRESHOLD))
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)) and bool(
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 def seed_everything(seed: int) -> None:
@@ -99,8 +101,10 @@ def why_torch_sees_no_gpu() -> str:
 
     hip = getattr(torch.version, "hip", None)
     if torch.version.cuda is None and hip is None:
-        return (f"this torch ({torch.__version__}) is a CPU-only build (torch.version.cuda is None); install the "
-                "CUDA build (requirements.txt installs it on Linux)")
+        return (
+            f"this torch ({torch.__version__}) is a CPU-only build (torch.version.cuda is None); install the "
+            "CUDA build (requirements.txt installs it on Linux)"
+        )
     runtime = f"CUDA {torch.version.cuda}" if torch.version.cuda else f"ROCm {hip}"
     try:
         torch.cuda.init()  # raises torch's own account of the failure
@@ -108,8 +112,10 @@ def why_torch_sees_no_gpu() -> str:
         reported = str(error).strip() or type(error).__name__
     else:
         reported = f"no usable device (torch.cuda.device_count() is {torch.cuda.device_count()})"
-    return (f"torch {torch.__version__} is built for {runtime} but cannot use it; the GPU driver is probably "
-            f"missing or too old for that runtime. torch reports: {reported}")
+    return (
+        f"torch {torch.__version__} is built for {runtime} but cannot use it; the GPU driver is probably "
+        f"missing or too old for that runtime. torch reports: {reported}"
+    )
 
 
 def resolve_device(requested: str) -> str:
@@ -129,13 +135,17 @@ def resolve_device(requested: str) -> str:
     if torch.cuda.is_available():
         return "cuda"
     if requested == "cuda":
-        raise InputError(f"device 'cuda' was requested but torch sees no CUDA device: {why_torch_sees_no_gpu()}. "
-                         "Set the stage's device to 'cpu' to run on the CPU")
+        raise InputError(
+            f"device 'cuda' was requested but torch sees no CUDA device: {why_torch_sees_no_gpu()}. "
+            "Set the stage's device to 'cpu' to run on the CPU"
+        )
     granted = granted_gpus()
     if granted:
-        raise InputError(f"this job was given GPU(s) {','.join(granted)} (CUDA_VISIBLE_DEVICES) but torch cannot "
-                         f"use them: {why_torch_sees_no_gpu()}. Fix that, or set the stage's device to 'cpu' "
-                         "(and ask for no GPU) to run on the CPU on purpose")
+        raise InputError(
+            f"this job was given GPU(s) {','.join(granted)} (CUDA_VISIBLE_DEVICES) but torch cannot "
+            f"use them: {why_torch_sees_no_gpu()}. Fix that, or set the stage's device to 'cpu' "
+            "(and ask for no GPU) to run on the CPU on purpose"
+        )
     return "cpu"
 
 

@@ -16,8 +16,17 @@ from .tables import write_csv
 # One row per completed epoch. seconds: the epoch's wall time (training and validation); images_per_s: training
 # images per second of the training pass (augmentation included); device, precision and threads: how it ran
 # (the same config on the same hardware and thread count gives the same numbers).
-_HISTORY_TYPES = {"epoch": int, "train_loss": float, "val_loss": float, "val_accuracy": float, "seconds": float,
-                  "images_per_s": float, "device": str, "precision": str, "threads": int}
+_HISTORY_TYPES = {
+    "epoch": int,
+    "train_loss": float,
+    "val_loss": float,
+    "val_accuracy": float,
+    "seconds": float,
+    "images_per_s": float,
+    "device": str,
+    "precision": str,
+    "threads": int,
+}
 HISTORY_COLUMNS = tuple(_HISTORY_TYPES)
 SELECTION_RULE = "lowest validation loss; ties go to the earlier epoch"
 

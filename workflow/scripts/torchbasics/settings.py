@@ -68,7 +68,8 @@ def check_sources_are_not_outputs(config: dict, is_pipeline_product, workdir: st
             raise InputError(
                 f"config {setting} = {entry['source']!r} is the pipeline's own output {relative.as_posix()}: a job "
                 f"would overwrite or delete it. Copy the file outside resources/, results/ and logs/ and point "
-                f"{setting} at the copy.")
+                f"{setting} at the copy."
+            )
 
 
 def _local_path(source: str) -> str | None:
@@ -157,6 +158,7 @@ def typed_overrides(overrides):
 
 
 # ------------------------------------------------------------------------------- numbers the schema asks for
+
 
 def numeric_positions(schema: dict, schema_folder: Path) -> dict[tuple, str]:
     """Where the config schema asks for a number: {key path (a '*' for any list item): 'integer' or 'number'}."""

@@ -16,8 +16,8 @@ from pathlib import Path
 from .io import atomic_path, read_json
 from .tables import read_csv
 
-
 # ------------------------------------------------------------------------------------------ page model
+
 
 @dataclass
 class Table:
@@ -50,6 +50,7 @@ def pct(value: float) -> str:
 
 # Every file the page reads, as the summary rule names them: a section comes only from files the current
 # config declares, never from whatever an earlier run left in results/.
+
 
 @dataclass
 class AutogradFiles:
@@ -95,21 +96,32 @@ class PageFiles:
 
 # ---------------------------------------------------------------------------------------- the sections
 
+
 def autograd_sections(files: AutogradFiles) -> list[Section]:
     summary = read_json(files.summary)
     return [
-        Section("1.1 b — the gradient at pi/4 by backward()", [
-            f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), "
-            f"`y.backward()` gives dz/dx = {summary['gradient_at_quarter_pi']:.9f} at x = pi/4; cos(pi/4) = "
-            f"{summary['cos_quarter_pi']:.9f}, an error of {summary['error_at_quarter_pi']:.2e}.",
-        ]),
-        Section("1.1 c, d — gradients at 100 points of [-pi, pi]", [
-            f"{summary['n_points']} points drawn uniformly from [-pi, pi] with the run's seed, `y.sum().backward()`: "
-            f"the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx over cos(x).",
-            Figure(files.gradient_figure, "dz/dx by autograd (points) over cos(x) (line)."),
-            Figure(files.convergence_figure,
-                   "Not asked for: the largest error of the value and the gradient against the number of terms."),
-        ]),
+        Section(
+            "1.1 b — the gradient at pi/4 by backward()",
+            [
+                f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), "
+                f"`y.backward()` gives dz/dx = {summary['gradient_at_quarter_pi']:.9f} at x = pi/4; cos(pi/4) = "
+                f"{summary['cos_quarter_pi']:.9f}, an error of {summary['error_at_quarter_pi']:.2e}.",
+            ],
+        ),
+        Section(
+            "1.1 c, d — gradients at 100 points of [-pi, pi]",
+            [
+                f"{summary['n_points']} points drawn uniformly from [-pi, pi] with the run's seed, "
+                f"`y.sum().backward()`: "
+                f"the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx "
+                f"over cos(x).",
+                Figure(files.gradient_figure, "dz/dx by autograd (points) over cos(x) (line)."),
+                Figure(
+                    files.convergence_figure,
+                    "Not asked for: the largest error of the value and the gradient against the number of terms.",
+                ),
+            ],
+        ),
     ]
 
 
@@ -119,9 +131,21 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
     rows = read_csv(files.table)
     noisy = summary.get("noisy") or {}
     judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
-    table = Table(["norm", "lr", "alpha", "iterations", "PSNR (dB)", "SSIM", "final loss"],
-                  [[row["norm"], row["lr"], row["alpha"], row["iterations"], _num(row["psnr"], 2),
-                    _num(row["ssim"], 3), _num(row["final_loss"], 1)] for row in rows])
+    table = Table(
+        ["norm", "lr", "alpha", "iterations", "PSNR (dB)", "SSIM", "final loss"],
+        [
+            [
+                row["norm"],
+                row["lr"],
+                row["alpha"],
+                row["iterations"],
+                _num(row["psnr"], 2),
+                _num(row["ssim"], 3),
+                _num(row["final_loss"], 1),
+            ]
+            for row in rows
+        ],
+    )
     chosen = summary["best"]
     choosing = Section("1.2 b — choosing the learning rate and alpha", [_denoise_intro(noisy, judged)])
     if "L1" in chosen:
@@ -135,9 +159,11 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
         if "L1" in chosen and judged:
             l1, l2_row = chosen["L1"], chosen["L2"]
             difference = l2_row["psnr"] - l1["psnr"]
-            l2.blocks.append(f"L2 did {'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB "
-                             f"of PSNR ({l2_row['psnr']:.2f} vs {l1['psnr']:.2f} dB; SSIM {l2_row['ssim']:.3f} vs "
-                             f"{l1['ssim']:.3f}). The better norm: {summary['better_norm']}.")
+            l2.blocks.append(
+                f"L2 did {'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB "
+                f"of PSNR ({l2_row['psnr']:.2f} vs {l1['psnr']:.2f} dB; SSIM {l2_row['ssim']:.3f} vs "
+                f"{l1['ssim']:.3f}). The better norm: {summary['better_norm']}."
+            )
         if "L2" in files.contact_sheets:
             l2.blocks.append(Figure(files.contact_sheets["L2"], _contact_sheet_caption("L2", judged)))
         sections.append(l2)
@@ -147,19 +173,25 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
 
 def _denoise_intro(noisy: dict, judged: bool) -> str:
     if judged:
-        return (f"Every setting is judged by its PSNR against the clean original; the noisy input itself has PSNR "
-                f"{noisy['psnr']:.2f} dB and SSIM {noisy['ssim']:.3f}.")
-    return ("No clean original was configured, so no setting can be judged (PSNR and SSIM need one): the setting "
-            "shown for each norm is the grid's centre, and the table gives each setting's final loss.")
+        return (
+            f"Every setting is judged by its PSNR against the clean original; the noisy input itself has PSNR "
+            f"{noisy['psnr']:.2f} dB and SSIM {noisy['ssim']:.3f}."
+        )
+    return (
+        "No clean original was configured, so no setting can be judged (PSNR and SSIM need one): the setting "
+        "shown for each norm is the grid's centre, and the table gives each setting's final loss."
+    )
 
 
 def _chosen_setting(norm: str, row: dict, noisy: dict, judged: bool) -> str:
     setting = f"lr = {row['lr']}, alpha = {row['alpha']} ({row['iterations']} iterations)"
     if not judged:
         return f"{norm}: the grid's centre setting, {setting}, ends at a loss of {row['final_loss']:.4g}."
-    return (f"The best {norm} setting is {setting}: PSNR {row['psnr']:.2f} dB and SSIM {row['ssim']:.3f} against "
-            f"the clean image, up from {noisy['psnr']:.2f} dB and {noisy['ssim']:.3f} for the noisy input "
-            f"(+{row['psnr'] - noisy['psnr']:.2f} dB).")
+    return (
+        f"The best {norm} setting is {setting}: PSNR {row['psnr']:.2f} dB and SSIM {row['ssim']:.3f} against "
+        f"the clean image, up from {noisy['psnr']:.2f} dB and {noisy['ssim']:.3f} for the noisy input "
+        f"(+{row['psnr'] - noisy['psnr']:.2f} dB)."
+    )
 
 
 def _contact_sheet_caption(norm: str, judged: bool) -> str:
@@ -188,79 +220,112 @@ def _training_section(variants: dict[str, VariantFiles]) -> Section:
         section.blocks.append(
             f"**{variant}**: of {best['epochs']} epochs, epoch {best['epoch']} has the lowest validation loss "
             f"({best['val_loss']:.4f}, validation accuracy {pct(best['val_accuracy'])}), so its checkpoint is the "
-            f"one evaluated ({best['rule']}).")
-        section.blocks.append(Figure(files.loss_figure,
-                                     f"{variant}: training and validation loss per epoch, chosen epoch marked."))
+            f"one evaluated ({best['rule']})."
+        )
+        section.blocks.append(
+            Figure(files.loss_figure, f"{variant}: training and validation loss per epoch, chosen epoch marked.")
+        )
     return section
 
 
 def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
     metrics = read_json(files.metrics)
     per_class = read_csv(files.per_class)
-    class_table = Table(["class", "images", "accuracy", "95% interval"],
-                        [[row["class"], row["n"], pct(row["accuracy"]),
-                          f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}"] for row in per_class])
+    class_table = Table(
+        ["class", "images", "accuracy", "95% interval"],
+        [
+            [row["class"], row["n"], pct(row["accuracy"]), f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}"]
+            for row in per_class
+        ],
+    )
     confusion = read_csv(files.confusion)
     label_key = next(iter(confusion[0]))
-    confusion_table = Table(["true \\ predicted", *[key for key in confusion[0] if key != label_key]],
-                            [[row[label_key], *[f"{float(row[key]):.2f}" for key in row if key != label_key]]
-                             for row in confusion])
+    confusion_table = Table(
+        ["true \\ predicted", *[key for key in confusion[0] if key != label_key]],
+        [[row[label_key], *[f"{float(row[key]):.2f}" for key in row if key != label_key]] for row in confusion],
+    )
     return [
-        Section(f"2.0 g i, ii — test accuracy ({variant})", [
-            f"Epoch {metrics['chosen_epoch']} on the {metrics['n_test']} test images ({metrics['device']}): accuracy "
-            f"{pct(metrics['accuracy'])} (95% interval {pct(metrics['ci95_low'])} – {pct(metrics['ci95_high'])}), "
-            f"test loss {metrics['test_loss']:.4f}.",
-            class_table,
-        ]),
-        Section(f"2.0 g iii — confusion matrix ({variant})", [
-            "Row i, column j: the fraction of test images of class i predicted as class j.",
-            confusion_table,
-            Figure(files.confusion_figure, f"{variant}: the labelled confusion matrix."),
-        ]),
-        Section(f"2.0 g iv — the worst class and its confusion ({variant})", [
-            f"The worst class is **{metrics['worst_class']}** (accuracy {pct(metrics['worst_class_accuracy'])}); it "
-            f"is most often taken for **{metrics['most_confused_with']}** ({pct(metrics['confused_fraction'])} of "
-            f"its test images).",
-            Figure(files.confused_figure,
-                   f"{variant}: test images of {metrics['worst_class']} predicted as {metrics['most_confused_with']}."),
-        ]),
+        Section(
+            f"2.0 g i, ii — test accuracy ({variant})",
+            [
+                f"Epoch {metrics['chosen_epoch']} on the {metrics['n_test']} test images ({metrics['device']}): "
+                f"accuracy "
+                f"{pct(metrics['accuracy'])} (95% interval {pct(metrics['ci95_low'])} – {pct(metrics['ci95_high'])}), "
+                f"test loss {metrics['test_loss']:.4f}.",
+                class_table,
+            ],
+        ),
+        Section(
+            f"2.0 g iii — confusion matrix ({variant})",
+            [
+                "Row i, column j: the fraction of test images of class i predicted as class j.",
+                confusion_table,
+                Figure(files.confusion_figure, f"{variant}: the labelled confusion matrix."),
+            ],
+        ),
+        Section(
+            f"2.0 g iv — the worst class and its confusion ({variant})",
+            [
+                f"The worst class is **{metrics['worst_class']}** (accuracy "
+                f"{pct(metrics['worst_class_accuracy'])}); it "
+                f"is most often taken for **{metrics['most_confused_with']}** ({pct(metrics['confused_fraction'])} of "
+                f"its test images).",
+                Figure(
+                    files.confused_figure,
+                    f"{variant}: test images of {metrics['worst_class']} predicted as {metrics['most_confused_with']}.",
+                ),
+            ],
+        ),
     ]
 
 
 def _comparison_section(files: ComparisonFiles) -> Section:
     test = read_json(files.test)
     rows = read_csv(files.table)
-    table = Table(["variant", "test accuracy", "chosen epoch", "validation loss"],
-                  [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)]
-                   for row in rows])
+    table = Table(
+        ["variant", "test accuracy", "chosen epoch", "validation loss"],
+        [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)] for row in rows],
+    )
     baseline, variant = test["baseline"], test["variant"]
     only_baseline, only_variant = test[f"only_{baseline}_correct"], test[f"only_{variant}_correct"]
-    return Section("2.0 h — the residual variant", [
-        table,
-        f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
-        Figure(files.figure, "Per-class test accuracy of both variants."),
-    ])
+    return Section(
+        "2.0 h — the residual variant",
+        [
+            table,
+            f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
+            Figure(files.figure, "Per-class test accuracy of both variants."),
+        ],
+    )
 
 
 def provenance_section(run_info: dict) -> Section:
     versions = Table(["package", "version"], [[name, version] for name, version in run_info["versions"].items()])
-    inputs = Table(["input", "sha256", "source"],
-                   [[name, entry["sha256"], entry.get("source") or ""] for name, entry in run_info["inputs"].items()])
+    inputs = Table(
+        ["input", "sha256", "source"],
+        [[name, entry["sha256"], entry.get("source") or ""] for name, entry in run_info["inputs"].items()],
+    )
     hardware = run_info["hardware"]
     units = ", ".join(hardware["cpu_bfloat16_units"]) or "none"
-    training = Table(["network", "trained on", "precision", "torch threads"],
-                     [[row["variant"], row["device"], row["precision"], row["threads"]] for row in run_info["training"]])
-    return Section("How this run was made", [
-        f"Seed {run_info['config'].get('seed')}; devices used: {', '.join(run_info['devices']) or 'none recorded'}; "
-        f"host {run_info['host']} ({hardware['cpu']}, {hardware['machine']}; bfloat16 units: {units}); written "
-        f"{run_info['created']}.",
-        training,
-        "The same config on the same hardware, device, precision and torch thread count gives the same numbers "
-        "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
-        versions, inputs,
-        "The run's configuration:",
-        CodeBlock(run_info["config_yaml"]),
-    ])
+    training = Table(
+        ["network", "trained on", "precision", "torch threads"],
+        [[row["variant"], row["device"], row["precision"], row["threads"]] for row in run_info["training"]],
+    )
+    return Section(
+        "How this run was made",
+        [
+            f"Seed {run_info['config'].get('seed')}; devices used: "
+            f"{', '.join(run_info['devices']) or 'none recorded'}; "
+            f"host {run_info['host']} ({hardware['cpu']}, {hardware['machine']}; bfloat16 units: {units}); written "
+            f"{run_info['created']}.",
+            training,
+            "The same config on the same hardware, device, precision and torch thread count gives the same numbers "
+            "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
+            versions,
+            inputs,
+            "The run's configuration:",
+            CodeBlock(run_info["config_yaml"]),
+        ],
+    )
 
 
 def _num(value: str, digits: int) -> str:
@@ -268,8 +333,12 @@ def _num(value: str, digits: int) -> str:
 
 
 def build_sections(files: PageFiles) -> list[Section]:
-    return [*autograd_sections(files.autograd), *denoise_sections(files.denoise),
-            *classifier_sections(files.variants, files.comparison), provenance_section(read_json(files.run_info))]
+    return [
+        *autograd_sections(files.autograd),
+        *denoise_sections(files.denoise),
+        *classifier_sections(files.variants, files.comparison),
+        provenance_section(read_json(files.run_info)),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- render
@@ -304,19 +373,25 @@ def to_html(sections: list[Section]) -> str:
         for block in section.blocks:
             if isinstance(block, Table):
                 head = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
-                rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
-                               for row in block.rows)
+                rows = "".join(
+                    "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+                    for row in block.rows
+                )
                 body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
             elif isinstance(block, Figure):
                 data = base64.b64encode(Path(block.path).read_bytes()).decode()
-                body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}">'
-                            f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
+                body.append(
+                    f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+                )
             elif isinstance(block, CodeBlock):
                 body.append(f"<pre>{html.escape(block.text)}</pre>")
             else:
                 body.append(f"<p>{_inline(block)}</p>")
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(TITLE)}</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(TITLE)}</title>'
+        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )
 
 
 def _inline(text: str) -> str:
@@ -328,10 +403,12 @@ def _inline(text: str) -> str:
     return "".join(f"<code>{part}</code>" if index % 2 else part for index, part in enumerate(parts))
 
 
-STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.45}"
-         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:right}"
-         "td:first-child,th:first-child{text-align:left}img{max-width:100%}figcaption{font-style:italic}"
-         "pre{background:#f4f4f4;padding:1em;overflow:auto}")
+STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.45}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}img{max-width:100%}figcaption{font-style:italic}"
+    "pre{background:#f4f4f4;padding:1em;overflow:auto}"
+)
 
 
 def write_summary(files: PageFiles, markdown_out: str | Path, html_out: str | Path) -> None:

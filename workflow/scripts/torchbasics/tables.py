@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .io import atomic_path
 

@@ -56,19 +56,28 @@ class TrainSettings:
     precision: str = "float32"  # float32 or bfloat16 (see ``torchbasics.precision``), never "auto"
 
     @classmethod
-    def from_config(cls, variant: str, train_config: dict, seed: int, precision: str) -> "TrainSettings":
+    def from_config(cls, variant: str, train_config: dict, seed: int, precision: str) -> TrainSettings:
         """``precision``: the one resolved for this job's device, since ``train.precision`` may say "auto"."""
-        return cls(variant=variant, seed=int(seed), epochs=int(train_config["epochs"]),
-                   batch_size=int(train_config["batch_size"]), lr=float(train_config["lr"]),
-                   augment=str(train_config["augment"]), precision=precision)
+        return cls(
+            variant=variant,
+            seed=int(seed),
+            epochs=int(train_config["epochs"]),
+            batch_size=int(train_config["batch_size"]),
+            lr=float(train_config["lr"]),
+            augment=str(train_config["augment"]),
+            precision=precision,
+        )
 
 
 def config_digest(settings: TrainSettings, split_config: dict, data_digest: str) -> str:
     """A short digest of everything that determines an epoch's numbers: not the device, not the paths, and not the
     number of epochs (an epoch's randomness depends only on the seed and its own index)."""
     shaping_settings = {key: value for key, value in asdict(settings).items() if key != "epochs"}
-    identity = {"settings": shaping_settings, "split": {k: list(v) for k, v in sorted(split_config.items())},
-                "data_sha256": data_digest}
+    identity = {
+        "settings": shaping_settings,
+        "split": {k: list(v) for k, v in sorted(split_config.items())},
+        "data_sha256": data_digest,
+    }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -82,6 +91,7 @@ def epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
 
 
 # ------------------------------------------------------------------------------------------ one epoch
+
 
 class Progress:
     """Log lines a person can follow: epoch, batch, running loss, images per second, time left."""
@@ -107,9 +117,17 @@ class Progress:
         rate = seen / elapsed if elapsed > 0 else float("inf")
         epoch_left = (self.n_images - seen) / rate
         run_left = epoch_left + (self.epochs - self.epoch) * self.n_images / rate
-        log.info("epoch %d/%d batch %d/%d loss %.4f %.0f img/s, left: epoch %s, run %s (training passes)",
-                 self.epoch, self.epochs, batch, self.n_batches, mean_loss, rate, _clock(epoch_left),
-                 _clock(run_left))
+        log.info(
+            "epoch %d/%d batch %d/%d loss %.4f %.0f img/s, left: epoch %s, run %s (training passes)",
+            self.epoch,
+            self.epochs,
+            batch,
+            self.n_batches,
+            mean_loss,
+            rate,
+            _clock(epoch_left),
+            _clock(run_left),
+        )
 
 
 def _clock(seconds: float) -> str:
@@ -117,9 +135,16 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, images: CifarImages | ResidentImages,
-                    augmentation: Augmentation, settings: TrainSettings, epoch: int, device: str,
-                    progress: Progress) -> tuple[float, float]:
+def train_one_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: CifarImages | ResidentImages,
+    augmentation: Augmentation,
+    settings: TrainSettings,
+    epoch: int,
+    device: str,
+    progress: Progress,
+) -> tuple[float, float]:
     """One pass over the training images; returns (mean training loss, images per second)."""
     model.train()
     batches = images.batches(settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
@@ -146,8 +171,9 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, im
     return mean_loss, seen / (time.perf_counter() - started)
 
 
-def validate(model: torch.nn.Module, split: Split, batch_size: int, device: str,
-             batching: str = "batched") -> tuple[float, float]:
+def validate(
+    model: torch.nn.Module, split: Split, batch_size: int, device: str, batching: str = "batched"
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) on un-augmented images, in float32 whatever training runs in: the
     validation loss chooses the epoch, so it is measured at full precision."""
     logits = predict_logits(model, split.X, batch_size, device, batching)
@@ -165,6 +191,7 @@ def training_images(split: Split, augmentation: Augmentation, device: str) -> Ci
 
 
 # ------------------------------------------------------------------------------------------- resuming
+
 
 class ResumeFolder:
     """A run's progress, kept outside the job's declared outputs (see the module's docstring)."""
@@ -225,8 +252,9 @@ def publish(source: Path, target: str | Path) -> None:
             shutil.copyfile(source, tmp)
 
 
-def restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: ResumeFolder, settings: TrainSettings,
-            epoch: int) -> bool:
+def restore(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: ResumeFolder, settings: TrainSettings, epoch: int
+) -> bool:
     """Load epoch ``epoch``'s weights and optimizer state from the resume folder; False if they are unusable."""
     path = resume.checkpoint(epoch)
     try:
@@ -235,8 +263,12 @@ def restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: Re
         log.warning("cannot resume from %s (%s); starting over", path, error)
         return False
     if state["epoch"] != epoch or state["config_digest"] != resume.digest:
-        log.warning("cannot resume from %s: it holds epoch %s of config %s; starting over", path, state["epoch"],
-                    state["config_digest"])
+        log.warning(
+            "cannot resume from %s: it holds epoch %s of config %s; starting over",
+            path,
+            state["epoch"],
+            state["config_digest"],
+        )
         return False
     problem = weights_mismatch(model, state["model"])  # saved by a version whose network was laid out otherwise
     if problem:
@@ -249,14 +281,23 @@ def restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, resume: Re
 
 # ------------------------------------------------------------------------------------------- the run
 
+
 @dataclass
 class RunOutputs:
     history: Path
     checkpoints: list[Path]  # epoch 1, 2, ... in order
 
 
-def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: str, digest: str,
-                  outputs: RunOutputs, resume_folder: str | Path, after_epoch=None) -> list[dict]:
+def train_variant(
+    settings: TrainSettings,
+    splits: dict[str, Split],
+    *,
+    device: str,
+    digest: str,
+    outputs: RunOutputs,
+    resume_folder: str | Path,
+    after_epoch=None,
+) -> list[dict]:
     """Train ``settings.variant`` to ``settings.epochs``, continuing from a previous attempt's progress if any.
 
     ``after_epoch(epoch)`` is called once an epoch is fully recorded (tests use it to simulate a kill).
@@ -278,8 +319,12 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
     if history:
         republish(history, resume, outputs)
         if len(history) == settings.epochs:
-            log.info("all %d epochs of %s were completed by an earlier run (kept in %s); nothing to train",
-                     settings.epochs, settings.variant, resume.folder)
+            log.info(
+                "all %d epochs of %s were completed by an earlier run (kept in %s); nothing to train",
+                settings.epochs,
+                settings.variant,
+                resume.folder,
+            )
         else:
             log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
 
@@ -288,15 +333,33 @@ def train_variant(settings: TrainSettings, splits: dict[str, Split], *, device: 
     for epoch in range(len(history) + 1, settings.epochs + 1):
         progress.start_epoch(epoch)
         started = time.perf_counter()
-        train_loss, images_per_s = train_one_epoch(model, optimizer, dataset, augmentation, settings, epoch, device,
-                                                   progress)
+        train_loss, images_per_s = train_one_epoch(
+            model, optimizer, dataset, augmentation, settings, epoch, device, progress
+        )
         val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, val_batching)
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": val_accuracy,
-                        "seconds": round(time.perf_counter() - started, 3), "images_per_s": round(images_per_s, 1),
-                        "device": device, "precision": settings.precision, "threads": torch.get_num_threads()})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "val_accuracy": val_accuracy,
+                "seconds": round(time.perf_counter() - started, 3),
+                "images_per_s": round(images_per_s, 1),
+                "device": device,
+                "precision": settings.precision,
+                "threads": torch.get_num_threads(),
+            }
+        )
         record_epoch(model, optimizer, resume, settings, history, device, outputs)
-        log.info("epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s", epoch,
-                 settings.epochs, train_loss, val_loss, val_accuracy, history[-1]["seconds"])
+        log.info(
+            "epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s",
+            epoch,
+            settings.epochs,
+            train_loss,
+            val_loss,
+            val_accuracy,
+            history[-1]["seconds"],
+        )
         if after_epoch is not None:
             after_epoch(epoch)
     return history
@@ -308,7 +371,7 @@ def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettin
     When epochs remain to be trained, the model and optimizer are restored to the last shared epoch; when a
     longer run already completed them all, nothing needs restoring.
     """
-    history = resume.completed_history()[:settings.epochs]
+    history = resume.completed_history()[: settings.epochs]
     if len(history) == settings.epochs:
         return history
     if history and not restore(model, optimizer, resume, settings, len(history)):
@@ -334,27 +397,56 @@ def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs) ->
     write_history(outputs.history, history)
 
 
-def record_epoch(model, optimizer, resume: ResumeFolder, settings: TrainSettings, history: list[dict], device: str,
-                 outputs: RunOutputs) -> None:
+def record_epoch(
+    model,
+    optimizer,
+    resume: ResumeFolder,
+    settings: TrainSettings,
+    history: list[dict],
+    device: str,
+    outputs: RunOutputs,
+) -> None:
     """Checkpoint into the resume folder, commit the progress, then publish the declared outputs.
 
     The commit comes after the checkpoint is complete, so a kill at any moment leaves a consistent state.
     """
     epoch = len(history)
-    save_checkpoint(resume.checkpoint(epoch), variant=settings.variant, model=model, optimizer=optimizer, epoch=epoch,
-                    seed=settings.seed, config_digest=resume.digest, device=device, precision=settings.precision)
+    save_checkpoint(
+        resume.checkpoint(epoch),
+        variant=settings.variant,
+        model=model,
+        optimizer=optimizer,
+        epoch=epoch,
+        seed=settings.seed,
+        config_digest=resume.digest,
+        device=device,
+        precision=settings.precision,
+    )
     resume.commit(history)
     publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
     write_history(outputs.history, history)
 
 
-def run_training(npz_path: str | Path, split_config: dict, settings: TrainSettings, *, device: str,
-                 outputs: RunOutputs, resume_folder: str | Path) -> list[dict]:
+def run_training(
+    npz_path: str | Path,
+    split_config: dict,
+    settings: TrainSettings,
+    *,
+    device: str,
+    outputs: RunOutputs,
+    resume_folder: str | Path,
+) -> list[dict]:
     """What rule train does: read the splits, fingerprint the run, train (or resume) and record."""
     splits = load_splits(npz_path, split_config, names=("train", "val"))
     digest = config_digest(settings, split_config, file_digest(npz_path, "sha256"))
-    log.info("training %s on %s in %s (%d torch threads): %d training and %d validation images, config digest %s",
-             settings.variant, device, settings.precision, torch.get_num_threads(), len(splits["train"].y),
-             len(splits["val"].y), digest)
-    return train_variant(settings, splits, device=device, digest=digest, outputs=outputs,
-                         resume_folder=resume_folder)
+    log.info(
+        "training %s on %s in %s (%d torch threads): %d training and %d validation images, config digest %s",
+        settings.variant,
+        device,
+        settings.precision,
+        torch.get_num_threads(),
+        len(splits["train"].y),
+        len(splits["val"].y),
+        digest,
+    )
+    return train_variant(settings, splits, device=device, digest=digest, outputs=outputs, resume_folder=resume_folder)

@@ -1,23 +1,22 @@
 #!/usr/bin/env python
-"""Training and evaluation throughput of the reference and the batched paths, in one run on one machine.
+"""Training, evaluation and denoising speed of the reference and the fast implementations, in one run on one machine.
 
     .venv/bin/python benchmarks/throughput.py            # about a minute on a 2-core CPU
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
-    .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd batched paths, with compile time
+    .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd fast paths, with compile time
 
 Measures, on made-up 32x32 images (the speed does not depend on their content):
-  * training images/s of both variants with train.augment = torchvision (the assignment's per-image transforms
-    from a DataLoader) and batched (the split on the device, per-batch augmentation, channels_last), through
+  * training images/s of both variants with the reference implementation (the assignment's per-image transforms
+    from a DataLoader) and the fast one (the split on the device, per-batch augmentation, channels_last), through
     the pipeline's own training loop (torchbasics.train.train_one_epoch);
-  * evaluation images/s with eval.batching = torchvision (ToTensor per image, batch 64) and batched (the
-    config's eval.batch_size);
-  * the batched paths in float32 and in bfloat16 (train.precision), training and evaluation, both variants;
+  * evaluation images/s, reference (ToTensor per image, batch 64) and fast (the config's eval.batch_size);
+  * the fast paths in float32 and in bfloat16 (train.precision), training and evaluation, both variants;
   * one denoising setting at the real image's size (3 x 678 x 1020), solved by autograd (the reference) and by
-    the fused closed-form step (denoise.solver);
-  * the machine's float32 matrix-multiply rate, and the fraction of it the batched training reaches (the
+    the fused closed-form step (fast);
+  * the machine's float32 matrix-multiply rate, and the fraction of it the fast training reaches (the
     model's training FLOPs per image, about 3x its forward pass, times images/s);
-  * with --compile, the batched plain training and evaluation with the network wrapped in torch.compile, and the
+  * with --compile, the fast plain training and evaluation with the network wrapped in torch.compile, and the
     seconds the first batches took (compiling).
 Both paths run under the pipeline's own process set-up (torchbasics.runtime.reuse_freed_memory).
 The last line is machine-readable: key=value pairs.
@@ -39,21 +38,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 from torchbasics import denoise  # noqa: E402
-from torchbasics.augment import make_augmentation  # noqa: E402
 from torchbasics.data import Split  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
 from torchbasics.precision import autocast, cpu_bfloat16_units  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402
-from torchbasics.train import Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
+from torchbasics.train import DATA_PATHS, Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
 
-BACKENDS = ("torchvision", "batched")
+IMPLEMENTATIONS = ("reference", "fast")
 PRECISIONS = ("float32", "bfloat16")
 BATCH_SIZE = 64
 PARROT_SHAPE = (1, 3, 678, 1020)  # the course's noisy parrot, (N, C, H, W)
-# The reference evaluates at the training batch size; the batched path at the config's eval.batch_size.
+# The reference evaluates at the training batch size; the fast path at the config's eval.batch_size.
 EVAL_BATCH = {
-    "torchvision": BATCH_SIZE,
-    "batched": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"],
+    "reference": BATCH_SIZE,
+    "fast": yaml.safe_load((REPO / "config.yaml").read_text())["eval"]["batch_size"],
 }
 
 
@@ -96,16 +94,23 @@ def forward_flops_per_image(variant: str) -> float:
 
 
 def training_rate(
-    variant: str, backend: str, split: Split, device: str, compiled: bool = False, precision: str = "float32"
+    variant: str, implementation: str, split: Split, device: str, compiled: bool = False, precision: str = "float32"
 ) -> tuple[float, float]:
     """Images/s of the pipeline's training loop over ``split``, and the seconds of a short warm-up pass before it."""
     torch.manual_seed(0)
     settings = TrainSettings(
-        variant=variant, seed=0, epochs=1, batch_size=BATCH_SIZE, lr=1e-4, augment=backend, precision=precision
+        variant=variant,
+        seed=0,
+        epochs=1,
+        batch_size=BATCH_SIZE,
+        lr=1e-4,
+        implementation=implementation,
+        precision=precision,
     )
-    augmentation = make_augmentation(backend)
+    path = DATA_PATHS[implementation]
+    augmentation = path.augmentation()
     model = build_model(variant).to(device)
-    if augmentation.resident:
+    if path.channels_last:
         model = to_fast_layout(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     if compiled:
@@ -113,7 +118,7 @@ def training_rate(
     warm_up = Split(split.X[: 4 * BATCH_SIZE], split.y[: 4 * BATCH_SIZE], split.label_names, 0)
     seconds = []
     for part in (warm_up, split):
-        images = training_images(part, augmentation, device)
+        images = training_images(part, path, device)
         progress = Progress(1, len(images), -(-len(images) // BATCH_SIZE))
         progress.start_epoch(1)
         start = time.perf_counter()
@@ -123,34 +128,34 @@ def training_rate(
 
 
 def evaluation_rate(
-    variant: str, batching: str, X: np.ndarray, device: str, compiled: bool = False, precision: str = "float32"
+    variant: str, implementation: str, X: np.ndarray, device: str, compiled: bool = False, precision: str = "float32"
 ) -> tuple[float, float]:
     """Images/s of the pipeline's prediction function over ``X``, and the seconds of a short warm-up before it."""
     model = build_model(variant).to(device)
-    if batching == "batched":
+    if implementation == "fast":
         model = to_fast_layout(model)
     if compiled:
         model = torch.compile(model)
     seconds = []
-    for images in (X[: EVAL_BATCH[batching] * 2], X):
+    for images in (X[: EVAL_BATCH[implementation] * 2], X):
         synchronize(device)
         start = time.perf_counter()
         with autocast(precision, device):
-            predict_logits(model, images, EVAL_BATCH[batching], device, batching)
+            predict_logits(model, images, EVAL_BATCH[implementation], device, implementation)
         synchronize(device)
         seconds.append(time.perf_counter() - start)
     return len(X) / seconds[1], seconds[0]
 
 
-def denoise_seconds_per_iteration(solver: str, norm: str, iterations: int, device: str) -> float:
+def denoise_seconds_per_iteration(implementation: str, norm: str, iterations: int, device: str) -> float:
     """Seconds per iteration of one setting (lr 0.9, alpha 1.5) on a random image of the parrot's size."""
     noisy = torch.rand(PARROT_SHAPE, generator=torch.Generator().manual_seed(0)).to(device)
     setting = [denoise.Setting(lr=0.9, alpha=1.5)]
     # compile=True: the pipeline compiles the fused step for a real run's size; short runs like these would not
-    denoise.solve_grid(noisy, setting, norm, 2, solver, compile=True)  # warm-up, and compiling the fused step
+    denoise.solve_grid(noisy, setting, norm, 2, implementation, compile=True)  # warm-up, and compiling the fused step
     synchronize(device)
     start = time.perf_counter()
-    denoise.solve_grid(noisy, setting, norm, iterations, solver, compile=True)
+    denoise.solve_grid(noisy, setting, norm, iterations, implementation, compile=True)
     synchronize(device)
     return (time.perf_counter() - start) / iterations
 
@@ -160,7 +165,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (fewer images and iterations)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--compile", action="store_true", help="also measure the batched paths under torch.compile")
+    parser.add_argument("--compile", action="store_true", help="also measure the fast paths under torch.compile")
     args = parser.parse_args()
     reuse_freed_memory()  # as every pipeline job does
     if args.threads:
@@ -188,61 +193,63 @@ def main() -> None:
 
     results = {}
     for variant in VARIANTS:
-        for backend in BACKENDS:
-            results[f"train_{variant}_{backend}"], _ = training_rate(variant, backend, split, device)
-            print(f"train {variant:8s} {backend:11s}: {results[f'train_{variant}_{backend}']:8.0f} images/s")
-    for batching in BACKENDS:
-        results[f"eval_{batching}"], _ = evaluation_rate("plain", batching, X[:n_eval], device)
+        for implementation in IMPLEMENTATIONS:
+            key = f"train_{variant}_{implementation}"
+            results[key], _ = training_rate(variant, implementation, split, device)
+            print(f"train {variant:8s} {implementation:9s}: {results[key]:8.0f} images/s")
+    for implementation in IMPLEMENTATIONS:
+        results[f"eval_{implementation}"], _ = evaluation_rate("plain", implementation, X[:n_eval], device)
         print(
-            f"eval  plain    {batching:11s}: {results[f'eval_{batching}']:8.0f} images/s (batch {EVAL_BATCH[batching]})"
+            f"eval  plain    {implementation:9s}: {results[f'eval_{implementation}']:8.0f} images/s "
+            f"(batch {EVAL_BATCH[implementation]})"
         )
-    # float32 is measured again here, beside bfloat16, though the batched row above is the same path: the machine's
+    # float32 is measured again here, beside bfloat16, though the fast row above is the same path: the machine's
     # speed drifts within a run, and a ratio of two adjacent measurements drifts least.
     for variant in VARIANTS:
         for precision in PRECISIONS:
             key = f"{variant}_{precision}"
-            results[f"train_{key}"], _ = training_rate(variant, "batched", split, device, precision=precision)
-            results[f"eval_{key}"], _ = evaluation_rate(variant, "batched", X[:n_eval], device, precision=precision)
+            results[f"train_{key}"], _ = training_rate(variant, "fast", split, device, precision=precision)
+            results[f"eval_{key}"], _ = evaluation_rate(variant, "fast", X[:n_eval], device, precision=precision)
             print(
-                f"batched {variant:8s} {precision:8s}: train {results[f'train_{key}']:8.0f} images/s, "
+                f"fast {variant:8s} {precision:8s}: train {results[f'train_{key}']:8.0f} images/s, "
                 f"eval {results[f'eval_{key}']:8.0f} images/s"
             )
     if args.compile:
-        results["train_plain_compiled"], warm_up = training_rate("plain", "batched", split, device, compiled=True)
+        results["train_plain_compiled"], warm_up = training_rate("plain", "fast", split, device, compiled=True)
         print(
-            f"train plain    batched, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
+            f"train plain    fast, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
             f"(first 4 batches, compiling: {warm_up:.1f} s)"
         )
-        results["eval_compiled"], warm_up = evaluation_rate("plain", "batched", X[:n_eval], device, compiled=True)
+        results["eval_compiled"], warm_up = evaluation_rate("plain", "fast", X[:n_eval], device, compiled=True)
         print(
-            f"eval  plain    batched, torch.compile: {results['eval_compiled']:8.0f} images/s "
+            f"eval  plain    fast, torch.compile: {results['eval_compiled']:8.0f} images/s "
             f"(first 2 batches, compiling: {warm_up:.1f} s)"
         )
     for norm in denoise.NORMS:
-        for solver in denoise.SOLVERS:
-            key = f"denoise_{norm}_{solver}"
-            results[key] = denoise_seconds_per_iteration(solver, norm, denoise_iterations, device)
+        for implementation in denoise.IMPLEMENTATIONS:
+            key = f"denoise_{norm}_{implementation}"
+            results[key] = denoise_seconds_per_iteration(implementation, norm, denoise_iterations, device)
             print(
-                f"denoise {norm} one setting, {'x'.join(map(str, PARROT_SHAPE[1:]))}, {solver:8s}: "
+                f"denoise {norm} one setting, {'x'.join(map(str, PARROT_SHAPE[1:]))}, {implementation:9s}: "
                 f"{1000 * results[key]:6.1f} ms per iteration"
             )
 
     summary = {
-        "train_plain_speedup": results["train_plain_batched"] / results["train_plain_torchvision"],
-        "train_residual_speedup": results["train_residual_batched"] / results["train_residual_torchvision"],
-        "eval_speedup": results["eval_batched"] / results["eval_torchvision"],
-        "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_batched"] / rate,
+        "train_plain_speedup": results["train_plain_fast"] / results["train_plain_reference"],
+        "train_residual_speedup": results["train_residual_fast"] / results["train_residual_reference"],
+        "eval_speedup": results["eval_fast"] / results["eval_reference"],
+        "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_fast"] / rate,
         "train_bf16_speedup": results["train_plain_bfloat16"] / results["train_plain_float32"],
         "train_residual_bf16_speedup": results["train_residual_bfloat16"] / results["train_residual_float32"],
         "eval_bf16_speedup": results["eval_plain_bfloat16"] / results["eval_plain_float32"],
-        "denoise_speedup": results["denoise_L1_autograd"] / results["denoise_L1_fused"],
-        "denoise_L2_speedup": results["denoise_L2_autograd"] / results["denoise_L2_fused"],
-        "train_plain_batched_ips": results["train_plain_batched"],
-        "train_plain_torchvision_ips": results["train_plain_torchvision"],
+        "denoise_speedup": results["denoise_L1_reference"] / results["denoise_L1_fast"],
+        "denoise_L2_speedup": results["denoise_L2_reference"] / results["denoise_L2_fast"],
+        "train_plain_fast_ips": results["train_plain_fast"],
+        "train_plain_reference_ips": results["train_plain_reference"],
     }
     if args.compile:
-        summary["train_compiled_over_eager"] = results["train_plain_compiled"] / results["train_plain_batched"]
-        summary["eval_compiled_over_eager"] = results["eval_compiled"] / results["eval_batched"]
+        summary["train_compiled_over_eager"] = results["train_plain_compiled"] / results["train_plain_fast"]
+        summary["eval_compiled_over_eager"] = results["eval_compiled"] / results["eval_fast"]
     print(
         f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
         f"residual: {forward_flops_per_image('residual') / 1e6:.1f}"

@@ -6,8 +6,7 @@ import torch
 from torchvision import transforms
 from torchvision.transforms import functional
 
-from torchbasics.augment import TorchvisionAugmentation, make_augmentation
-from torchbasics.errors import InputError
+from torchbasics.augment import TorchvisionAugmentation
 
 # The assignment's specification, written out here rather than imported, so a changed constant fails the tests.
 SPEC_DEGREES = (-5.0, 5.0)
@@ -129,9 +128,3 @@ def test_colour_changes_of_the_augmented_pixels_stay_inside_the_spec():
     assert brightness.min() >= SPEC_BRIGHTNESS[0] - tolerance and brightness.max() <= SPEC_BRIGHTNESS[1] + tolerance
     assert saturation.min() >= SPEC_SATURATION[0] - tolerance and saturation.max() <= SPEC_SATURATION[1] + tolerance
     assert brightness.std() > 0.05 and saturation.std() > 0.05  # both really vary
-
-
-def test_backend_is_chosen_by_name():
-    assert isinstance(make_augmentation("torchvision"), TorchvisionAugmentation)
-    with pytest.raises(InputError, match="train.augment='fast'"):
-        make_augmentation("fast")

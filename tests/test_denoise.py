@@ -12,8 +12,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from torchbasics import denoise, images, plots_part1, quality
-from torchbasics.denoise import Setting
 from torchbasics.errors import InputError
+from torchbasics.grid import Setting, grid_settings
 from torchbasics.tables import read_csv, write_csv
 
 
@@ -147,9 +147,9 @@ def test_a_grid_solved_both_ways_gives_the_same_pictures(tmp_path, norm):
     noisy_path, clean_path = write_parrot_pair(tmp_path, size=(40, 32), sigma=0.2)
     noisy = denoise.to_tensor(images.load_rgb(noisy_path))
     clean = denoise.to_tensor(images.load_rgb(clean_path))
-    grid = denoise.grid([0.3, 0.9], [0.0, 1.5, 4.5])
-    fused = denoise.solve_grid(noisy, grid, norm, 60, solver="fused")
-    reference = denoise.solve_grid(noisy, grid, norm, 60, solver="autograd")
+    grid = grid_settings([0.3, 0.9], [0.0, 1.5, 4.5])
+    fused = denoise.solve_grid(noisy, grid, norm, 60, implementation="fast")
+    reference = denoise.solve_grid(noisy, grid, norm, 60, implementation="reference")
     assert [s.setting for s in fused] == [s.setting for s in reference] == grid
     for ours, theirs in zip(fused, reference):
         psnr = [quality.psnr(solution.image[None], clean).item() for solution in (ours, theirs)]
@@ -161,28 +161,28 @@ def test_a_grid_solved_both_ways_gives_the_same_pictures(tmp_path, norm):
     assert not torch.allclose(fused[1].image, fused[4].image, atol=1e-3)
 
 
-@pytest.mark.parametrize("solver", denoise.SOLVERS)
+@pytest.mark.parametrize("implementation", denoise.IMPLEMENTATIONS)
 @pytest.mark.parametrize("lr, alpha", [(0.1, 1.0), (0.7, 1.0), (0.3, 0.2)])
-def test_every_step_moves_the_image_by_lr(solver, lr, alpha):
+def test_every_step_moves_the_image_by_lr(implementation, lr, alpha):
     noisy = noisy_example()
-    image, _ = denoise.descend(noisy, Setting(lr, alpha), "L1", 1, solver)
+    image, _ = denoise.descend(noisy, Setting(lr, alpha), "L1", 1, implementation)
     assert (image - noisy).norm().item() == pytest.approx(lr, rel=1e-5)
 
 
-@pytest.mark.parametrize("solver", denoise.SOLVERS)
+@pytest.mark.parametrize("implementation", denoise.IMPLEMENTATIONS)
 @pytest.mark.parametrize("lr", [0.5, 1e6])
-def test_zero_gradient_leaves_the_image_alone(solver, lr):
+def test_zero_gradient_leaves_the_image_alone(implementation, lr):
     # alpha 0 at J = I: the loss is at its minimum and the gradient is zero; no 0/0 may creep in
     noisy = noisy_example()
-    image, losses = denoise.descend(noisy, Setting(lr, 0.0), "L2", 3, solver)
+    image, losses = denoise.descend(noisy, Setting(lr, 0.0), "L2", 3, implementation)
     assert torch.equal(image, noisy)
     assert losses.abs().max().item() == 0
 
 
-@pytest.mark.parametrize("solver", denoise.SOLVERS)
-def test_losses_are_recorded_before_each_step_and_after_the_last(solver):
+@pytest.mark.parametrize("implementation", denoise.IMPLEMENTATIONS)
+def test_losses_are_recorded_before_each_step_and_after_the_last(implementation):
     noisy = noisy_example()
-    _, losses = denoise.descend(noisy, Setting(0.05, 1.0), "L1", 25, solver)
+    _, losses = denoise.descend(noisy, Setting(0.05, 1.0), "L1", 25, implementation)
     assert losses.shape == (26,)
     assert losses[0].item() == pytest.approx(denoise.denoising_loss(noisy, noisy, 1.0, "L1").item())
     assert losses[-1].item() < losses[0].item()
@@ -265,8 +265,8 @@ def test_tensors_of_the_wrong_shape_are_refused():
         denoise.denoising_loss(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8), 1.0, "L3")
     with pytest.raises(InputError, match="expected one image"):
         denoise.descend(torch.rand(2, 3, 8, 8), Setting(0.5, 1.0), "L1", 2)
-    with pytest.raises(InputError, match="unknown solver"):
-        denoise.solve_grid(noisy_example(), [Setting(0.5, 1.0)], "L1", 2, solver="parallel")
+    with pytest.raises(InputError, match="unknown implementation"):
+        denoise.solve_grid(noisy_example(), [Setting(0.5, 1.0)], "L1", 2, implementation="parallel")
 
 
 def test_a_reference_of_another_size_is_refused():
@@ -296,8 +296,8 @@ def config_with(section):
         {"norms": ["L3"]},
         {"lr": [0.9, 0.9]},
         {"iterations": 0},
-        {"solver": "threads"},
-        {"solver": "batched"},
+        {"implementation": "threads"},
+        {"implementation": "fused"},
     ],
 )
 def test_schema_refuses_bad_grids(section):
@@ -410,7 +410,7 @@ def test_summary_without_a_reference_shows_the_grid_centre_and_judges_nothing():
 
 def test_result_and_loss_rows_round_trip_through_csv(tmp_path):
     noisy = noisy_example(shape=(1, 3, 16, 14))
-    solutions = denoise.solve_grid(noisy, denoise.grid([0.2], [0.5, 1.0]), "L1", 5)
+    solutions = denoise.solve_grid(noisy, grid_settings([0.2], [0.5, 1.0]), "L1", 5)
     rows = [
         denoise.result_row("L1", s, denoise.to_pixels(s.image), noisy, f"img{i}.png") for i, s in enumerate(solutions)
     ]

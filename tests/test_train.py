@@ -26,7 +26,7 @@ from torchbasics.train import (
 )
 
 SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
-SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, augment="torchvision")
+SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, implementation="reference")
 TIMING_COLUMNS = ("seconds", "images_per_s")  # wall-clock measurements: the only columns allowed to differ
 
 
@@ -235,7 +235,7 @@ def test_digest_covers_what_shapes_the_numbers(npz):
         {"lr": 1e-4},
         {"variant": "residual"},
         {"batch_size": 16},
-        {"augment": "batched"},
+        {"implementation": "fast"},
         {"precision": "bfloat16"},
     ):
         assert digest_of(npz, TrainSettings(**{**SETTINGS.__dict__, **change})) != base, change
@@ -267,7 +267,7 @@ def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
 
 
 def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
-    batched = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 2})
+    batched = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 2})
     train(npz, tmp_path / "first", batched)
     train(npz, tmp_path / "second", batched)
     assert learning_columns(tmp_path / "first" / "history.csv") == learning_columns(tmp_path / "second" / "history.csv")
@@ -278,11 +278,11 @@ def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
 
 
 def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
-    from torchbasics.data import CifarImages, ResidentImages
+    from torchbasics.data import CifarImages, DeviceImages
 
     split = load_splits(npz, SPLIT, ("train",))["train"]
     loader = CifarImages(split.X, split.y).batches(50, epoch_generator(1, 1, 0))
-    resident = ResidentImages(split.X, split.y, "cpu").batches(50, epoch_generator(1, 1, 0))
+    resident = DeviceImages(split.X, split.y, "cpu").batches(50, epoch_generator(1, 1, 0))
     pairs = list(zip(loader, resident, strict=True))
     assert len(pairs) == 4  # 192 images: three batches of 50 and one of 42
     for (images_a, labels_a), (images_b, labels_b) in pairs:
@@ -290,7 +290,7 @@ def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
 
 
 def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
-    bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 2, "precision": "bfloat16"})
+    bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 2, "precision": "bfloat16"})
     train(npz, tmp_path / "first", bfloat16)
     train(npz, tmp_path / "second", bfloat16)
     assert learning_columns(tmp_path / "first" / "history.csv") == learning_columns(tmp_path / "second" / "history.csv")
@@ -304,7 +304,7 @@ def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
 
 
 def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
-    float32 = TrainSettings(**{**SETTINGS.__dict__, "augment": "batched", "epochs": 1})
+    float32 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 1})
     train(npz, tmp_path / "float32", float32)
     train(npz, tmp_path / "bfloat16", TrainSettings(**{**float32.__dict__, "precision": "bfloat16"}))
     (float32_row,) = read_history(tmp_path / "float32" / "history.csv")

@@ -2,8 +2,6 @@
 # Compute rules write tables; the plot rules read only those tables, so a figure can be redrawn alone. Each job
 # gets only the settings it uses as params, so changing one setting re-runs only the jobs that depend on it.
 
-AUTOGRAD = config["autograd"]
-
 
 # Cheap jobs that read a few small files: not worth a cluster job each.
 localrules:
@@ -23,7 +21,6 @@ rule autograd_gradients:
         n_terms=AUTOGRAD["n_terms"],
         n_points=AUTOGRAD["n_points"],
         dtype=AUTOGRAD["dtype"],
-        device=AUTOGRAD["device"],
         seed=config["seed"],
     script:
         "../scripts/autograd_gradients.py"
@@ -39,7 +36,6 @@ rule autograd_convergence:
     params:
         max_terms=AUTOGRAD["convergence_max_terms"],
         n_points=AUTOGRAD["convergence_points"],
-        device=AUTOGRAD["device"],
     script:
         "../scripts/autograd_convergence.py"
 
@@ -84,10 +80,4 @@ rule autograd_plot_convergence:
 # Stage target: every output of part 1.1.
 rule autograd:
     input:
-        rules.autograd_gradients.output,
-        rules.autograd_convergence.output,
-        rules.autograd_plot_gradient.output,
-        rules.autograd_plot_convergence.output,
-
-
-ALL_TARGETS.extend(rules.autograd.input)
+        autograd_targets,

@@ -2,10 +2,6 @@
 # the test split, compare the variants. Plots are rules of their own that read only the compute rules' files, so
 # changing a figure never retrains or re-evaluates.
 
-VARIANTS = config["train"]["variants"]
-# McNemar's test pairs the residual variant with the plain one, so it needs both.
-COMPARED_VARIANTS = ("plain", "residual")
-COMPARE = all(variant in VARIANTS for variant in COMPARED_VARIANTS)
 # The declared checkpoint of every epoch, epoch 1 first (a pattern with the {variant} wildcard).
 EPOCH_CHECKPOINTS = [
     f"results/train/{{variant}}/epoch_{epoch:02d}.pt" for epoch in range(1, config["train"]["epochs"] + 1)
@@ -199,14 +195,4 @@ rule plot_compare:
 # Stage target: every final output of training, selection, evaluation and comparison.
 rule classifier:
     input:
-        expand(rules.train.output.history, variant=VARIANTS),
-        expand(EPOCH_CHECKPOINTS, variant=VARIANTS),
-        expand(rules.plot_train_loss.output, variant=VARIANTS),
-        expand(rules.evaluate.output, variant=VARIANTS),
-        expand(rules.plot_evaluate_confusion.output, variant=VARIANTS),
-        expand(rules.plot_evaluate_confused.output, variant=VARIANTS),
-        rules.compare.output if COMPARE else [],
-        rules.plot_compare.output if COMPARE else [],
-
-
-ALL_TARGETS.extend(rules.classifier.input)
+        classifier_targets,

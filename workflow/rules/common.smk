@@ -1,24 +1,41 @@
-# Helpers shared by the stage files: the fetched sources and where each one is read from.
+# The config as every stage reads it, the facts the stage files share, and the targets: each stage's outputs
+# and the default target's, from functions, so that no rule file depends on the order of the includes.
 
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.utils import update_config, validate
+
+# The library the entry scripts use; the workflow itself needs only its light, torch-free config handling.
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+from torchbasics import settings
 from torchbasics.cifar10 import shuffle_seed as cifar10_shuffle_seed
 from torchbasics.fetch import is_url
+from torchbasics.grid import grid_settings
 
-# The default target's inputs: each rule file extends this list with its stage target's inputs.
-ALL_TARGETS = []
+# ------------------------------------------------------------------------------------------------ the config
 
-# Every fetched input by name, with the config entry that describes it. parrot_clean is optional.
-SOURCES = {
-    "cifar10": config["data"]["cifar10"],
-    "parrot_noisy": config["data"]["parrot"]["noisy"],
-}
-if config["data"]["parrot"].get("clean"):
-    SOURCES["parrot_clean"] = config["data"]["parrot"]["clean"]
+# Snakemake reads a nested --config value with YAML's base loader (every leaf a string) and --configfile with
+# YAML 1.1 (3e-4 is text): numbers are re-read where the schema asks for them, before the schema checks them.
+update_config(config, settings.typed_overrides(workflow.config_settings.overwrite_config))
+settings.type_numbers_as_the_schema_asks(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+validate(config, "../schemas/config.schema.yaml")
+with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
+    for setting in settings.finish_config(config, yaml.safe_load(defaults_file)):
+        print(f"torchbasics: the source was changed, so the default {setting} is not applied", file=sys.stderr)
 
-SOURCE_SETTINGS = {
-    "cifar10": "data.cifar10.source",
-    "parrot_noisy": "data.parrot.noisy.source",
-    "parrot_clean": "data.parrot.clean.source",
-}
+AUTOGRAD = config["autograd"]
+DENOISE = config["denoise"]
+VARIANTS = config["train"]["variants"]
+# McNemar's test pairs the residual variant with the plain one, so it needs both.
+COMPARED_VARIANTS = ("plain", "residual")
+COMPARE = all(variant in VARIANTS for variant in COMPARED_VARIANTS)
+
+# --------------------------------------------------------------------------------------------- the inputs
+
+# Every fetched input by name ({source, checksum}); the clean parrot is optional.
+SOURCES = settings.configured_sources(config)
 
 
 def source_file(name):
@@ -29,6 +46,15 @@ def source_file(name):
 
 def has_clean_parrot():
     return "parrot_clean" in SOURCES
+
+
+# A prepared parrot image, noisy or clean ({which}).
+PARROT_IMAGE = "resources/parrot/{which}.png"
+# The noisy parrot and, when one is configured, its clean original (the reference for PSNR/SSIM).
+PARROT_IMAGES = {which: PARROT_IMAGE.format(which=which) for which in ["noisy", "clean"][: 1 + has_clean_parrot()]}
+
+# The denoising grid in the order of its images: lr by lr, alpha within lr (a contact sheet's rows and columns).
+DENOISE_GRID = grid_settings(DENOISE["lr"], DENOISE["alpha"])
 
 
 # Settings a job reads but that cannot change its outputs stay out of its params, whose change would rerun it:
@@ -48,3 +74,74 @@ PLOTTING_CODE = {
     "part1": workflow.source_path("../scripts/torchbasics/plots_part1.py"),
     "part2": workflow.source_path("../scripts/torchbasics/plots_part2.py"),
 }
+
+
+def check_config_against_rules():
+    """Refuse a source that the pipeline writes: a failing job would delete it. Needs every rule declared."""
+    settings.check_sources_are_not_outputs(
+        config, lambda path: any(rule.is_producer(path) for rule in workflow.rules), Path.cwd()
+    )
+
+
+# -------------------------------------------------------------------------------------------- the targets
+# Functions of the wildcards (there are none), so that Snakemake calls them once every rule file is read.
+
+
+def data_targets(wildcards=None):
+    """Every prepared input."""
+    return [
+        *expand(rules.verify_source.output, name=SOURCES),
+        *rules.prepare_cifar10.output,
+        *rules.cifar10_splits.output,
+        *PARROT_IMAGES.values(),
+    ]
+
+
+def autograd_targets(wildcards=None):
+    """Every output of part 1.1."""
+    return [
+        *rules.autograd_gradients.output,
+        *rules.autograd_convergence.output,
+        *rules.autograd_plot_gradient.output,
+        *rules.autograd_plot_convergence.output,
+    ]
+
+
+def denoise_targets(wildcards=None):
+    """Every output of part 1.2."""
+    return [
+        *expand(rules.denoise_grid.output, norm=DENOISE["norms"]),
+        *rules.denoise_summary.output,
+        *expand(rules.denoise_plot_contact_sheet.output, norm=DENOISE["norms"]),
+        *rules.denoise_plot_comparison.output,
+        *rules.denoise_plot_loss_curves.output,
+    ]
+
+
+def classifier_targets(wildcards=None):
+    """Every final output of training, epoch selection, evaluation and the comparison of the variants."""
+    per_variant = [
+        *rules.train.output,
+        *rules.plot_train_loss.output,
+        *rules.evaluate.output,
+        *rules.plot_evaluate_confusion.output,
+        *rules.plot_evaluate_confused.output,
+    ]
+    compared = [*rules.compare.output, *rules.plot_compare.output] if COMPARE else []
+    return [*expand(per_variant, variant=VARIANTS), *compared]
+
+
+def report_targets(wildcards=None):
+    """The summary page (Markdown and self-contained HTML)."""
+    return [*rules.summary.output]
+
+
+def final_targets(wildcards=None):
+    """The default target: every stage."""
+    return [
+        *data_targets(),
+        *autograd_targets(),
+        *denoise_targets(),
+        *classifier_targets(),
+        *report_targets(),
+    ]

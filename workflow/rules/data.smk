@@ -24,7 +24,6 @@ rule download:
         # Only the URL: the checksum, retries and time-out are read from the config by the script, so that
         # changing them fetches nothing again (rule verify_source checks the file against a new checksum).
         source=lambda wc: SOURCES[wc.name]["source"],
-        setting=lambda wc: SOURCE_SETTINGS[wc.name],
     script:
         "../scripts/download.py"
 
@@ -48,7 +47,6 @@ rule verify_source:
     params:
         source=lambda wc: SOURCES[wc.name]["source"],
         checksum=lambda wc: SOURCES[wc.name]["checksum"],
-        setting=lambda wc: SOURCE_SETTINGS[wc.name].replace(".source", ".checksum"),
     script:
         "../scripts/verify_source.py"
 
@@ -67,7 +65,6 @@ rule prepare_cifar10:
         "../../envs/torchbasics.yaml"
     params:
         source=SOURCES["cifar10"]["source"],
-        setting=SOURCE_SETTINGS["cifar10"],
         # The seed only where it shapes the npz (an image-folder archive's shuffle); not the split, which is
         # applied where the npz is read.
         seed=lambda wc: cifar10_shuffle_seed(source_file("cifar10"), config["seed"]),
@@ -96,15 +93,13 @@ rule prepare_parrot:
     input:
         source=lambda wc: source_file(f"parrot_{wc.which}"),
     output:
-        "resources/parrot/{which}.png",
+        PARROT_IMAGE,
     log:
         "logs/prepare_parrot/{which}.log",
     wildcard_constraints:
         which="noisy|clean",
     conda:
         "../../envs/torchbasics.yaml"
-    params:
-        setting=lambda wc: SOURCE_SETTINGS[f"parrot_{wc.which}"],
     script:
         "../scripts/prepare_parrot.py"
 
@@ -112,11 +107,4 @@ rule prepare_parrot:
 # Stage target: every prepared input.
 rule data:
     input:
-        expand(rules.verify_source.output, name=SOURCES),
-        rules.prepare_cifar10.output,
-        rules.cifar10_splits.output,
-        "resources/parrot/noisy.png",
-        ["resources/parrot/clean.png"] if has_clean_parrot() else [],
-
-
-ALL_TARGETS.extend(rules.data.input)
+        data_targets,

@@ -1,15 +1,8 @@
 # Part 1.2: total-variation denoising of the parrot by normalised gradient descent, over a grid of lr x alpha,
 # one job per norm. Compute rules write images and tables; the plot rules read only those.
 
-DENOISE = config["denoise"]
-# The grid in the order of its images: lr by lr, alpha within lr (a contact sheet's rows and columns).
-DENOISE_GRID = [{"lr": float(lr), "alpha": float(alpha)} for lr in DENOISE["lr"] for alpha in DENOISE["alpha"]]
 # One norm's denoised images, in grid order (the {norm} wildcard left open).
-DENOISE_IMAGES = [f"results/denoise/{{norm}}/lr{setting['lr']}_alpha{setting['alpha']}.png" for setting in DENOISE_GRID]
-# The noisy parrot and, when one is configured, its clean original (the reference for PSNR/SSIM).
-PARROT_IMAGES = {"noisy": "resources/parrot/noisy.png"} | (
-    {"clean": "resources/parrot/clean.png"} if has_clean_parrot() else {}
-)
+DENOISE_IMAGES = [f"results/denoise/{{norm}}/{setting.image_name}" for setting in DENOISE_GRID]
 
 
 # Cheap jobs that read a few small files: not worth a cluster job each.
@@ -37,10 +30,10 @@ rule denoise_grid:
         "../../envs/torchbasics.yaml"
     threads: 2
     params:
-        grid=DENOISE_GRID,
+        lr=DENOISE["lr"],
+        alpha=DENOISE["alpha"],
         iterations=DENOISE["iterations"],
-        solver=DENOISE["solver"],
-        device=DENOISE["device"],
+        implementation=DENOISE["implementation"],
     script:
         "../scripts/denoise_grid.py"
 
@@ -128,11 +121,4 @@ rule denoise_plot_loss_curves:
 # Stage target: every output of part 1.2.
 rule denoise:
     input:
-        expand(rules.denoise_grid.output, norm=DENOISE["norms"]),
-        rules.denoise_summary.output,
-        expand(rules.denoise_plot_contact_sheet.output, norm=DENOISE["norms"]),
-        rules.denoise_plot_comparison.output,
-        rules.denoise_plot_loss_curves.output,
-
-
-ALL_TARGETS.extend(rules.denoise.input)
+        denoise_targets,

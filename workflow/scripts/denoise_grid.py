@@ -3,6 +3,7 @@
 import torch
 
 from torchbasics import denoise, images
+from torchbasics.grid import grid_settings
 from torchbasics.runtime import resolve_device, run_script
 from torchbasics.tables import write_csv
 
@@ -10,14 +11,14 @@ from torchbasics.tables import write_csv
 def main(snakemake):
     params = snakemake.params
     torch.set_num_threads(snakemake.threads)  # torch would take every core, whatever Snakemake granted the job
-    device = resolve_device(params.device)
+    device = resolve_device(snakemake.config["denoise"]["device"])  # not a param: it changes no result
     noisy = images.load_rgb(snakemake.input.noisy)
     clean_path = snakemake.input.get("clean")  # optional: without it, the quality columns stay empty
     clean = images.load_rgb(clean_path) if clean_path else None
     denoise.check_reference(noisy, clean, snakemake.input.noisy, clean_path)
-    grid = [denoise.Setting(**setting) for setting in params.grid]  # in the order of snakemake.output.images
+    grid = grid_settings(params.lr, params.alpha)  # in the order of snakemake.output.images
     solutions = denoise.solve_grid(
-        denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm, params.iterations, params.solver
+        denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm, params.iterations, params.implementation
     )
     reference = None if clean is None else denoise.to_tensor(clean)
     rows = []

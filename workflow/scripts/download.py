@@ -2,20 +2,21 @@
 
 from torchbasics.fetch import fetch
 from torchbasics.runtime import run_script
-from torchbasics.settings import setting_value
+from torchbasics.settings import configured_checksum, source_setting
 
 
 def main(snakemake):
     # From the config, not the params: changing them must not fetch the file again (see data.smk).
-    setting = snakemake.params.setting
+    name = snakemake.wildcards.name
+    checksum, _ = configured_checksum(snakemake.config, name)
     download = snakemake.config["data"]["download"]
     fetch(
         snakemake.params.source,
         snakemake.output[0],
-        setting_value(snakemake.config, setting.replace(".source", ".checksum")),
+        checksum,
         retries=download["retries"],
         timeout=download["timeout_s"],
-        setting=setting,
+        setting=source_setting(name),
     )
 
 

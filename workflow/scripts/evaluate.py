@@ -28,7 +28,7 @@ def main(snakemake):
         device=device,
         n_confused=snakemake.params.eval["n_confused_images"],
         outputs=outputs,
-        batching=snakemake.params.eval["batching"],
+        implementation=snakemake.params.eval["implementation"],
     )
 
 

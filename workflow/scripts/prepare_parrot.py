@@ -5,14 +5,15 @@ import logging
 from torchbasics import images
 from torchbasics.fetch import verify_checksum
 from torchbasics.runtime import run_script
-from torchbasics.settings import setting_value
+from torchbasics.settings import configured_checksum
 
 
 def main(snakemake):
     # The checksum from the config, not the params: a new checksum for the same image must not re-denoise it
     # (rule verify_source checks it then; see data.smk).
-    checksum_setting = snakemake.params.setting.replace(".source", ".checksum")
-    verify_checksum(snakemake.input.source, setting_value(snakemake.config, checksum_setting), setting=checksum_setting)
+    verify_checksum(
+        snakemake.input.source, *configured_checksum(snakemake.config, f"parrot_{snakemake.wildcards.which}")
+    )
     width, height = images.prepare(snakemake.input.source, snakemake.output[0])
     logging.getLogger("torchbasics").info("wrote %s (%dx%d RGB)", snakemake.output[0], width, height)
 

@@ -5,9 +5,7 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    inputs = {name: snakemake.input[name] for name in ("cifar10", "parrot_noisy")}
-    if snakemake.input.parrot_clean:
-        inputs["parrot_clean"] = snakemake.input.parrot_clean[0]
+    inputs = {name: snakemake.input[name] for name in snakemake.params.sources}
     write_run_info(
         snakemake.output[0],
         snakemake.config,

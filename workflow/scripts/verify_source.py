@@ -3,10 +3,12 @@
 from torchbasics.fetch import verify_checksum
 from torchbasics.io import write_json
 from torchbasics.runtime import run_script
+from torchbasics.settings import source_setting
 
 
 def main(snakemake):
-    checksum = verify_checksum(snakemake.input[0], snakemake.params.checksum, setting=snakemake.params.setting)
+    setting = source_setting(snakemake.wildcards.name, "checksum")
+    checksum = verify_checksum(snakemake.input[0], snakemake.params.checksum, setting=setting)
     write_json(
         snakemake.output[0], {"source": snakemake.params.source, "file": snakemake.input[0], "checksum": checksum}
     )

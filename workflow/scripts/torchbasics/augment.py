@@ -1,23 +1,20 @@
 """Training augmentation behind one small interface, so that its implementation can change under the loop.
 
-The interface (``Augmentation``) takes a whole batch of uint8 images (B, 32, 32, 3) on the CPU and a
-``torch.Generator``, and returns float32 images (B, 3, 32, 32) in [0, 1]. The training loop only ever calls
-that, so a faster batched backend (a GPU-resident one, say) can be added to ``AUGMENTATIONS`` and chosen with
-``train.augment`` without touching the loop. All randomness comes from the generator passed in: the same
-generator state gives the same batch, which is what makes training repeatable and resumable.
+The interface (``Augmentation``) takes a whole batch of uint8 images (B, 32, 32, 3) and a ``torch.Generator``,
+and returns float32 images (B, 3, 32, 32) in [0, 1]. The training loop only ever calls that: this module's
+``TorchvisionAugmentation`` is the reference, ``batched_augment.BatchedAugmentation`` the fast path, and
+``train.DATA_PATHS`` says which one each implementation uses. All randomness comes from the generator passed
+in: the same generator state gives the same batch, which is what makes training repeatable and resumable.
 
 Validation and test images get ToTensor only: ``torchbasics.models.images_to_tensor``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 import torch
 from torchvision import transforms
-
-from .errors import InputError
 
 # The assignment's ranges. RandomAffine and ColorJitter draw uniformly from them; the flip has probability 0.5.
 FLIP_PROBABILITY = 0.5
@@ -28,8 +25,6 @@ SATURATION_RANGE = (0.8, 1.2)
 
 
 class Augmentation(Protocol):
-    resident: bool  # True: wants batches already on the training device (data.ResidentImages)
-
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """uint8 (B, 32, 32, 3) -> augmented float32 (B, 3, 32, 32) in [0, 1], drawing only from ``generator``."""
         ...
@@ -55,8 +50,6 @@ class TorchvisionAugmentation:
     (which, for one, initialises weights) is left as it was.
     """
 
-    resident = False  # takes CPU batches from a DataLoader
-
     def __init__(self) -> None:
         self.transform = training_transform()
 
@@ -65,21 +58,3 @@ class TorchvisionAugmentation:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(batch_seed)
             return torch.stack([self.transform(image) for image in images.numpy()])
-
-
-def _batched() -> Augmentation:
-    from .batched_augment import BatchedAugmentation  # it imports this module's ranges
-
-    return BatchedAugmentation()
-
-
-AUGMENTATIONS: dict[str, Callable[[], Augmentation]] = {"batched": _batched, "torchvision": TorchvisionAugmentation}
-
-
-def make_augmentation(name: str) -> Augmentation:
-    """The backend that ``train.augment`` names."""
-    if name not in AUGMENTATIONS:
-        raise InputError(
-            f"unknown augmentation backend train.augment={name!r}; expected one of {', '.join(AUGMENTATIONS)}"
-        )
-    return AUGMENTATIONS[name]()

@@ -122,7 +122,5 @@ def apply(images_uint8_nhwc: torch.Tensor, params: AugmentParams) -> torch.Tenso
 class BatchedAugmentation:
     """The ``augment.Augmentation`` interface, batched: images stay on their device (CPU or GPU)."""
 
-    resident = True
-
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return apply(images, draw_params(len(images), generator))

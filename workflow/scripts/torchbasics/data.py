@@ -5,7 +5,7 @@ job (``torchbasics.augment``), done per batch. Both sources yield the same batch
 same generator (``shuffled_order``):
 
 * ``CifarImages``: a torch ``Dataset`` read by a ``DataLoader`` (the assignment's way), batches on the CPU;
-* ``ResidentImages``: the split as one uint8 tensor on the training device, each batch one indexing operation,
+* ``DeviceImages``: the split as one uint8 tensor on the training device, each batch one indexing operation,
   for the batched augmentation, which then never leaves the device.
 """
 
@@ -63,7 +63,7 @@ def shuffled_order(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
-class ResidentImages:
+class DeviceImages:
     """One split as a uint8 tensor (n, 32, 32, 3) and its labels, both on ``device``."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, device: str) -> None:

@@ -18,19 +18,15 @@ import torch.nn.functional as F
 
 from . import quality
 from .errors import InputError
+from .grid import Setting
 
 log = logging.getLogger(__name__)
 
 NORMS = ("L1", "L2")
-SOLVERS = ("fused", "autograd")
+# The fast path (the closed-form gradient, fused) and the reference it is tested against (autograd).
+IMPLEMENTATIONS = ("fast", "reference")
 RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
 LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
-
-
-@dataclass(frozen=True)
-class Setting:
-    lr: float
-    alpha: float
 
 
 @dataclass
@@ -118,20 +114,20 @@ def descend(
     setting: Setting,
     norm: str,
     iterations: int,
-    solver: str = "fused",
+    implementation: str = "fast",
     compile: bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run the handout's descent for one setting: ``iterations`` steps of J -= lr * g / |g| from J = I.
 
     ``noisy`` is (1, C, H, W). Returns the final image (1, C, H, W) and the losses (iterations + 1,): the loss
-    before each step and after the last. ``solver`` autograd takes g from backpropagation (the reference);
-    fused takes it from ``closed_form_gradient``, the loss, the gradient and the step in one function, which
+    before each step and after the last. The ``reference`` implementation takes g from backpropagation; ``fast``
+    takes it from ``closed_form_gradient``, the loss, the gradient and the step in one function, which
     ``compile`` decides to run under torch.compile (None: when the run is long enough to repay compiling).
     """
     check_grid([setting], iterations)
     _check_single_image(noisy)
     _penalty(norm)  # refuses an unknown norm before any work
-    step = _choose_step(solver, compile, iterations * noisy.numel())
+    step = _choose_step(implementation, compile, iterations * noisy.numel())
     alpha = torch.tensor(setting.alpha, dtype=noisy.dtype, device=noisy.device)
     lr = torch.tensor(setting.lr, dtype=noisy.dtype, device=noisy.device)
     denoised = noisy.clone()
@@ -211,11 +207,11 @@ _COMPILED_FUSED_STEP = CompiledFusedStep()  # one per process: compiled kernels 
 COMPILE_MIN_WORK = 1e9
 
 
-def _choose_step(solver: str, compile: bool | None, work: int):
-    if solver == "autograd":
+def _choose_step(implementation: str, compile: bool | None, work: int):
+    if implementation == "reference":
         return autograd_step
-    if solver != "fused":
-        raise InputError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+    if implementation != "fast":
+        raise InputError(f"unknown implementation {implementation!r}; expected one of {', '.join(IMPLEMENTATIONS)}")
     if compile is None:
         compile = work >= COMPILE_MIN_WORK
     log.info("fused step: %s", "torch.compile (eager if compiling fails)" if compile else "eager")
@@ -234,30 +230,36 @@ def solve_grid(
     settings: list[Setting],
     norm: str,
     iterations: int,
-    solver: str = "fused",
+    implementation: str = "fast",
     compile: bool | None = None,
 ) -> list[Solution]:
     """Denoise ``noisy`` (1, C, H, W) with every setting, one after the other (see ``descend``)."""
     check_grid(settings, iterations)
-    solutions = [_solve_one(noisy, setting, norm, iterations, solver, compile) for setting in settings]
+    solutions = [_solve_one(noisy, setting, norm, iterations, implementation, compile) for setting in settings]
     log.info(
-        "%s: %d setting(s), %d iterations each, solver %s, in %.1f s",
+        "%s: %d setting(s), %d iterations each, %s implementation, in %.1f s",
         norm,
         len(settings),
         iterations,
-        solver,
+        implementation,
         sum(solution.seconds for solution in solutions),
     )
     return solutions
 
 
-def _solve_one(noisy, setting, norm, iterations, solver, compile) -> Solution:
+def _solve_one(noisy, setting, norm, iterations, implementation, compile) -> Solution:
     start = time.perf_counter()
-    image, losses = descend(noisy, setting, norm, iterations, solver, compile)
+    image, losses = descend(noisy, setting, norm, iterations, implementation, compile)
     losses = losses.tolist()  # also waits for a GPU to finish, so the time below is real
     seconds = time.perf_counter() - start
     log.info(
-        "%s lr %g alpha %g, %s: %d iterations in %.1f s", norm, setting.lr, setting.alpha, solver, iterations, seconds
+        "%s lr %g alpha %g, %s: %d iterations in %.1f s",
+        norm,
+        setting.lr,
+        setting.alpha,
+        implementation,
+        iterations,
+        seconds,
     )
     return Solution(setting, image[0], losses, seconds)
 
@@ -277,11 +279,6 @@ def check_grid(settings: list[Setting], iterations: int) -> None:
             raise InputError(f"denoise: alpha must be zero or positive, got {setting.alpha}")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise InputError(f"denoise: iterations must be a positive integer, got {iterations!r}")
-
-
-def grid(lrs: list[float], alphas: list[float]) -> list[Setting]:
-    """Every (lr, alpha) pair, lr by lr and alpha within lr: the rows and columns of a contact sheet."""
-    return [Setting(float(lr), float(alpha)) for lr in lrs for alpha in alphas]
 
 
 def to_tensor(pixels: np.ndarray, device: str = "cpu") -> torch.Tensor:

@@ -248,7 +248,7 @@ def run_evaluation(
     device: str,
     n_confused: int,
     outputs: EvalOutputs,
-    batching: str = "batched",
+    implementation: str = "fast",
 ) -> dict:
     """What rule evaluate does: the chosen checkpoint on the test split, into every evaluation output."""
     best = read_best(best_path, variant, checkpoints)
@@ -258,9 +258,9 @@ def run_evaluation(
     test = load_splits(npz_path, split_config, names=("test",))["test"]
     log.info("evaluating %s epoch %d on %d test images on %s", variant, best["epoch"], len(test.y), device)
     model = model.to(device)
-    if batching == "batched":
+    if implementation == "fast":
         model = to_fast_layout(model)
-    result = Predictions.from_logits(predict_logits(model, test.X, batch_size, device, batching), test.y)
+    result = Predictions.from_logits(predict_logits(model, test.X, batch_size, device, implementation), test.y)
     analysis = Analysis.of(result, test.label_names)
     # The test pass runs in float32 whatever the training ran in (recorded beside it, from the checkpoint).
     metrics = {

@@ -1,6 +1,7 @@
-"""Checks of the config that a JSON schema cannot express, run once at start-up by the Snakefile.
+"""The config as the workflow reads it: where each source is configured, the run-wide choices that stages
+inherit, and the checks a JSON schema cannot express. Run once at start-up by ``workflow/rules/common.smk``.
 
-Imports nothing heavy (no torch), since the Snakefile runs it on every invocation, dry runs included.
+Imports nothing heavy (no torch), since Snakemake runs it on every invocation, dry runs included.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from pathlib import Path
 
 from .errors import InputError
 
-SOURCE_KEYS = (("cifar10",), ("parrot", "noisy"), ("parrot", "clean"))
+# Every fetched input by name (a download's file name and the jobs' wildcard), with where ``data`` configures it.
+SOURCES = {"cifar10": ("cifar10",), "parrot_noisy": ("parrot", "noisy"), "parrot_clean": ("parrot", "clean")}
+
+# Run-wide choices that a stage may override, by stage; a stage's null (or nothing) takes the run's choice.
+STAGE_CHOICES = {
+    "autograd": ("device",),
+    "denoise": ("device", "implementation"),
+    "train": ("device", "implementation"),
+    "eval": ("device", "implementation"),
+}
 
 
 def _lookup(tree: dict, keys: tuple[str, ...]):
@@ -28,6 +38,31 @@ def setting_value(config: dict, setting: str):
     return _lookup(config, tuple(setting.split(".")))
 
 
+def source_setting(name: str, key: str = "source") -> str:
+    """The dotted setting of a source's ``key``, such as ``data.parrot.noisy.checksum``."""
+    return ".".join(("data", *SOURCES[name], key))
+
+
+def configured_sources(config: dict) -> dict[str, dict]:
+    """The config entry ({source, checksum}) of every source the config gives (the clean parrot is optional)."""
+    entries = {name: _lookup(config["data"], keys) for name, keys in SOURCES.items()}
+    return {name: entry for name, entry in entries.items() if entry is not None}
+
+
+def configured_checksum(config: dict, name: str) -> tuple[str | None, str]:
+    """A source's checksum in the config (None: no check) and the setting that holds it, for error messages."""
+    setting = source_setting(name, "checksum")
+    return setting_value(config, setting), setting
+
+
+def inherit_run_choices(config: dict) -> None:
+    """Give every stage that leaves a run-wide choice (``device``, ``implementation``) at null the run's value."""
+    for stage, choices in STAGE_CHOICES.items():
+        for choice in choices:
+            if config[stage].get(choice) is None:
+                config[stage][choice] = config[choice]
+
+
 def drop_stale_checksums(config: dict, defaults: dict) -> list[str]:
     """Forget the default checksum of a source the user replaced without giving a new checksum.
 
@@ -37,14 +72,13 @@ def drop_stale_checksums(config: dict, defaults: dict) -> list[str]:
     Returns the dotted keys whose checksum was dropped, so the Snakefile can say so.
     """
     dropped = []
-    for keys in SOURCE_KEYS:
-        entry = _lookup(config["data"], keys)
-        default = _lookup(defaults.get("data", {}), keys)
-        if entry is None or default is None:
+    for name, entry in configured_sources(config).items():
+        default = _lookup(defaults.get("data", {}), SOURCES[name])
+        if default is None:
             continue
         if entry["source"] != default["source"] and entry.get("checksum") == default.get("checksum"):
             entry["checksum"] = None
-            dropped.append("data." + ".".join(keys) + ".checksum")
+            dropped.append(source_setting(name, "checksum"))
     return dropped
 
 
@@ -58,13 +92,10 @@ def check_sources_are_not_outputs(config: dict, is_pipeline_product, workdir: st
     Such a source makes a job's input its own output: Snakemake then schedules the job anyway, and a failing
     job's outputs are deleted, which here is the user's file. Refused at start-up, before any job runs.
     """
-    for keys in SOURCE_KEYS:
-        entry = _lookup(config["data"], keys)
-        if entry is None:
-            continue
+    for name, entry in configured_sources(config).items():
         relative = _path_inside(_local_path(entry["source"]), Path(workdir))
         if relative is not None and (relative.parts[0] in PIPELINE_FOLDERS or is_pipeline_product(relative.as_posix())):
-            setting = "data." + ".".join(keys) + ".source"
+            setting = source_setting(name)
             raise InputError(
                 f"config {setting} = {entry['source']!r} is the pipeline's own output {relative.as_posix()}: a job "
                 f"would overwrite or delete it. Copy the file outside resources/, results/ and logs/ and point "
@@ -94,6 +125,15 @@ def _path_inside(path: str | None, folder: Path) -> Path | None:
     except ValueError:
         return None
     return relative if relative.parts else None
+
+
+def finish_config(config: dict, defaults: dict) -> list[str]:
+    """After the schema's validation: the checks it cannot make, stale checksums dropped, run-wide choices
+    inherited. ``defaults`` is config.yaml as shipped. Returns the checksum settings dropped, to be reported."""
+    check_split(config["split"])
+    dropped = drop_stale_checksums(config, defaults)
+    inherit_run_choices(config)
+    return dropped
 
 
 def check_split(split: dict) -> None:
@@ -158,6 +198,16 @@ def typed_overrides(overrides):
 
 
 # ------------------------------------------------------------------------------- numbers the schema asks for
+
+
+def type_numbers_as_the_schema_asks(config: dict, schema_path: str | Path) -> list[str]:
+    """``normalise_numbers`` at every position where the config schema (and the stage schemas it refers to)
+    asks for a number."""
+    import yaml
+
+    schema_path = Path(schema_path)
+    schema = yaml.safe_load(schema_path.read_text())
+    return normalise_numbers(config, numeric_positions(schema, schema_path.parent))
 
 
 def numeric_positions(schema: dict, schema_folder: Path) -> dict[tuple, str]:

@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,8 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import Augmentation, make_augmentation
-from .data import CifarImages, ResidentImages, Split, load_splits
+from .augment import Augmentation, TorchvisionAugmentation
+from .batched_augment import BatchedAugmentation
+from .data import CifarImages, DeviceImages, Split, load_splits
 from .errors import InputError
 from .fetch import file_digest
 from .io import atomic_path, read_json, write_json
@@ -41,8 +43,25 @@ from .select import write_history
 
 log = logging.getLogger(__name__)
 
-# Distinct streams per epoch, so that changing one (say, the augmentation backend) never moves the other.
+# Distinct streams per epoch, so that changing one (say, the augmentation) never moves the other.
 SHUFFLE_STREAM, AUGMENT_STREAM = 0, 1
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """How an implementation takes images to the network. Each is one whole path, never mixed: the fast one
+    keeps the split on the device and everything in the channels_last layout; the reference is the assignment's
+    per-image transforms from a DataLoader, in torch's default layout."""
+
+    augmentation: Callable[[], Augmentation]
+    images_on_device: bool  # the training split as one tensor on the device (data.DeviceImages)
+    channels_last: bool  # the model and its input batches (models.to_fast_layout)
+
+
+DATA_PATHS = {
+    "fast": DataPath(BatchedAugmentation, images_on_device=True, channels_last=True),
+    "reference": DataPath(TorchvisionAugmentation, images_on_device=False, channels_last=False),
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,7 @@ class TrainSettings:
     epochs: int
     batch_size: int
     lr: float
-    augment: str
+    implementation: str  # a key of DATA_PATHS
     precision: str = "float32"  # float32 or bfloat16 (see ``torchbasics.precision``), never "auto"
 
     @classmethod
@@ -64,7 +83,7 @@ class TrainSettings:
             epochs=int(train_config["epochs"]),
             batch_size=int(train_config["batch_size"]),
             lr=float(train_config["lr"]),
-            augment=str(train_config["augment"]),
+            implementation=str(train_config["implementation"]),
             precision=precision,
         )
 
@@ -138,7 +157,7 @@ def _clock(seconds: float) -> str:
 def train_one_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    images: CifarImages | ResidentImages,
+    images: CifarImages | DeviceImages,
     augmentation: Augmentation,
     settings: TrainSettings,
     epoch: int,
@@ -147,6 +166,7 @@ def train_one_epoch(
 ) -> tuple[float, float]:
     """One pass over the training images; returns (mean training loss, images per second)."""
     model.train()
+    channels_last = DATA_PATHS[settings.implementation].channels_last
     batches = images.batches(settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
     augment_generator = epoch_generator(settings.seed, epoch, AUGMENT_STREAM)
     # Summed on the device, in float64 (the same sums as Python floats would give): reading a GPU value every
@@ -155,7 +175,7 @@ def train_one_epoch(
     started = time.perf_counter()
     for batch, (uint8_images, labels) in enumerate(batches, start=1):
         inputs = augmentation(uint8_images, augment_generator).to(device)
-        if augmentation.resident:
+        if channels_last:
             inputs = to_fast_layout(inputs)
         labels = labels.to(device)
         optimizer.zero_grad(set_to_none=True)
@@ -172,21 +192,21 @@ def train_one_epoch(
 
 
 def validate(
-    model: torch.nn.Module, split: Split, batch_size: int, device: str, batching: str = "batched"
+    model: torch.nn.Module, split: Split, batch_size: int, device: str, implementation: str = "fast"
 ) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) on un-augmented images, in float32 whatever training runs in: the
     validation loss chooses the epoch, so it is measured at full precision."""
-    logits = predict_logits(model, split.X, batch_size, device, batching)
+    logits = predict_logits(model, split.X, batch_size, device, implementation)
     labels = torch.from_numpy(split.y)
     loss = F.cross_entropy(logits, labels).item()
     accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
     return loss, accuracy
 
 
-def training_images(split: Split, augmentation: Augmentation, device: str) -> CifarImages | ResidentImages:
-    """The batch source the augmentation wants: on the device for the batched one, a DataLoader otherwise."""
-    if augmentation.resident:
-        return ResidentImages(split.X, split.y, device)
+def training_images(split: Split, path: DataPath, device: str) -> CifarImages | DeviceImages:
+    """The source of training batches ``path`` takes: the split on the device, or a DataLoader on the CPU."""
+    if path.images_on_device:
+        return DeviceImages(split.X, split.y, device)
     return CifarImages(split.X, split.y)
 
 
@@ -306,12 +326,11 @@ def train_variant(
     if len(outputs.checkpoints) != settings.epochs:
         raise InputError(f"{len(outputs.checkpoints)} checkpoint paths for {settings.epochs} epochs")
     seed_everything(settings.seed)
-    augmentation = make_augmentation(settings.augment)
+    path = DATA_PATHS[settings.implementation]
+    augmentation = path.augmentation()
     model = build_model(settings.variant).to(device)
-    if augmentation.resident:  # the fast path: also the fast memory layout
+    if path.channels_last:
         model = to_fast_layout(model)
-    # Validation is batched like training: the reference path keeps the assignment's per-image ToTensor.
-    val_batching = "batched" if augmentation.resident else "torchvision"
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     resume = ResumeFolder(resume_folder, digest)
     history = resume_history(model, optimizer, resume, settings)
@@ -328,7 +347,7 @@ def train_variant(
         else:
             log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
 
-    dataset = training_images(splits["train"], augmentation, device)
+    dataset = training_images(splits["train"], path, device)
     progress = Progress(settings.epochs, len(dataset), -(-len(dataset) // settings.batch_size))
     for epoch in range(len(history) + 1, settings.epochs + 1):
         progress.start_epoch(epoch)
@@ -336,7 +355,7 @@ def train_variant(
         train_loss, images_per_s = train_one_epoch(
             model, optimizer, dataset, augmentation, settings, epoch, device, progress
         )
-        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, val_batching)
+        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, settings.implementation)
         history.append(
             {
                 "epoch": epoch,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training, evaluation and denoising speed of the reference and the fast implementations, in one run on one machine.
 
-    .venv/bin/python benchmarks/throughput.py            # about a minute on a 2-core CPU
+    .venv/bin/python benchmarks/throughput.py
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
     .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd fast paths, with compile time

@@ -9,6 +9,7 @@ import torchvision.transforms.functional as TF
 from torchvision.transforms import InterpolationMode
 
 from torchbasics import batched_augment as B
+from torchbasics.tensors import images_to_tensor
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def reference_float(images_uint8):
 
 
 def test_to_float_is_to_tensor(images_uint8):
-    torch.testing.assert_close(B.to_float(images_uint8), reference_float(images_uint8), rtol=0, atol=0)
+    torch.testing.assert_close(images_to_tensor(images_uint8), reference_float(images_uint8), rtol=0, atol=0)
 
 
 def test_flip_matches_exactly(images_uint8):

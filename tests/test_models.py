@@ -11,12 +11,12 @@ from torchbasics.models import (
     ResidualBlock,
     ResidualCNN,
     build_model,
-    images_to_tensor,
     load_checkpoint,
     model_from_checkpoint,
     predict_logits,
     save_checkpoint,
 )
+from torchbasics.tensors import images_to_tensor
 
 
 def conv_layers(model):

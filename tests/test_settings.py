@@ -5,7 +5,13 @@ import copy
 import pytest
 
 from torchbasics.errors import InputError
-from torchbasics.settings import check_split, drop_stale_checksums
+from torchbasics.settings import (
+    check_split,
+    configured_checksum,
+    configured_sources,
+    drop_stale_checksums,
+    inherit_run_choices,
+)
 
 DEFAULTS = {
     "data": {
@@ -78,3 +84,27 @@ def test_command_line_overrides_get_yaml_types():
         "train": {"lr": 1e-3, "device": "cpu"},
     }
     assert typed_overrides({"checksum": "md5:" + "a" * 32}) == {"checksum": "md5:" + "a" * 32}
+
+
+def stage_config(**stages):
+    config = {"device": "cuda", "implementation": "reference"}
+    for stage in ("autograd", "denoise", "train", "eval"):
+        config[stage] = dict(stages.get(stage, {}))
+    return config
+
+
+def test_stages_take_the_run_wide_choices_they_leave_open():
+    config = stage_config(autograd={"device": None}, train={"device": "cpu"}, eval={"implementation": "fast"})
+    inherit_run_choices(config)
+    assert config["autograd"] == {"device": "cuda"}  # autograd has no implementation to choose
+    assert config["denoise"] == {"device": "cuda", "implementation": "reference"}
+    assert config["train"] == {"device": "cpu", "implementation": "reference"}
+    assert config["eval"] == {"device": "cuda", "implementation": "fast"}
+
+
+def test_sources_and_their_checksum_settings_come_from_one_table():
+    config = copy.deepcopy(DEFAULTS)
+    config["data"]["parrot"]["clean"] = None
+    assert list(configured_sources(config)) == ["cifar10", "parrot_noisy"]
+    assert configured_checksum(config, "parrot_noisy") == ("md5:" + "b" * 32, "data.parrot.noisy.checksum")
+    assert configured_checksum(config, "parrot_clean") == (None, "data.parrot.clean.checksum")

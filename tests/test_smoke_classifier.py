@@ -95,14 +95,25 @@ def test_the_stage_is_complete(smoke_run_copy):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_only_the_device_or_the_download_settings_reruns_nothing(smoke_run_copy):
-    result = run_snakemake(
-        smoke_run_copy.workdir,
-        "--dry-run",
-        "--config",
-        "train={device: cpu}",
-        "eval={device: cpu}",
-        "data={download: {timeout_s: 5, retries: 1}}",
-        workflow=smoke_run_copy.workflow,
-    )
+@pytest.mark.parametrize(
+    "changes",
+    [
+        ["device=cpu"],
+        ["autograd={device: cpu}", "denoise={device: cpu}", "train={device: cpu}", "eval={device: cpu}"],
+        ["data={download: {timeout_s: 5, retries: 1}}"],
+    ],
+    ids=["run-device", "stage-devices", "download-settings"],
+)
+def test_changing_only_a_device_or_the_download_settings_reruns_nothing(smoke_run_copy, changes):
+    result = run_snakemake(smoke_run_copy.workdir, "--dry-run", "--config", *changes, workflow=smoke_run_copy.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
+
+
+def test_the_run_wide_implementation_reaches_every_stage_that_has_one(smoke_run_copy):
+    result = run_snakemake(
+        smoke_run_copy.workdir, "--dry-run", "--config", "implementation=reference", workflow=smoke_run_copy.workflow
+    )
+    planned = result.stdout
+    for rule in ("denoise_grid", "train", "evaluate"):
+        assert f"rule {rule}:" in planned, rule
+    assert "rule autograd_gradients:" not in planned  # autograd has no implementation to choose

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import REPO, run_snakemake
+from conftest import REPO, copy_workflow, run_snakemake
 from make_inputs import write_imagefolder_archive, write_parrot_pair, write_smoke_inputs
 
 
@@ -51,6 +51,20 @@ def test_dry_run_of_the_smoke_config(tmp_path):
     write_smoke_inputs(tmp_path)
     result = run_snakemake(tmp_path, "-n")
     assert "download" not in result.stdout  # the smoke config reads local files only
+
+
+def test_the_report_stage_may_be_included_before_the_stages_it_reads(tmp_path):
+    workflow = copy_workflow(tmp_path / "workflow")
+    snakefile = workflow / "Snakefile"
+    report_include = 'include: "workflow/rules/report.smk"\n'
+    first_stage = 'include: "workflow/rules/data.smk"\n'
+    text = snakefile.read_text()
+    assert report_include in text and first_stage in text
+    snakefile.write_text(text.replace(report_include, "").replace(first_stage, report_include + first_stage))
+    workdir = tmp_path / "work"
+    write_smoke_inputs(workdir)
+    result = run_snakemake(workdir, "-n", workflow=workflow)
+    assert "localrule summary:" in result.stdout and "rule train:" in result.stdout
 
 
 def write_data_inputs(workdir):

@@ -6,7 +6,7 @@ and returns float32 images (B, 3, 32, 32) in [0, 1]. The training loop only ever
 ``train.DATA_PATHS`` says which one each implementation uses. All randomness comes from the generator passed
 in: the same generator state gives the same batch, which is what makes training repeatable and resumable.
 
-Validation and test images get ToTensor only: ``torchbasics.models.images_to_tensor``.
+Validation and test images get ToTensor only: ``torchbasics.tensors.images_to_tensor``.
 """
 
 from __future__ import annotations

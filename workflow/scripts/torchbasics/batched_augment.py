@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .augment import BRIGHTNESS_RANGE, FLIP_PROBABILITY, ROTATION_DEGREES, SATURATION_RANGE, SCALE_RANGE
+from .tensors import images_to_tensor
 
 GREY_WEIGHTS = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale
 
@@ -49,11 +50,6 @@ def draw_params(n: int, generator: torch.Generator) -> AugmentParams:
         saturation=_uniform(n, SATURATION_RANGE, generator),
         brightness_first=torch.rand(n, generator=generator) < 0.5,
     )
-
-
-def to_float(images_uint8_nhwc: torch.Tensor) -> torch.Tensor:
-    """ToTensor for a batch: uint8 (B, H, W, C) -> float32 (B, C, H, W) in [0, 1]."""
-    return images_uint8_nhwc.permute(0, 3, 1, 2).float().div_(255.0)
 
 
 def horizontal_flip(images: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
@@ -113,7 +109,7 @@ def color_jitter(
 
 def apply(images_uint8_nhwc: torch.Tensor, params: AugmentParams) -> torch.Tensor:
     params = params.to(images_uint8_nhwc.device)
-    images = to_float(images_uint8_nhwc)
+    images = images_to_tensor(images_uint8_nhwc)
     images = horizontal_flip(images, params.flip)
     images = affine(images, params.angle, params.scale)
     return color_jitter(images, params.brightness, params.saturation, params.brightness_first)

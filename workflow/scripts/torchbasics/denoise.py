@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from . import quality
 from .errors import InputError
 from .grid import Setting
+from .tensors import images_to_tensor
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,8 @@ def get_spatial_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     """(dJ/dx, dJ/dy) of (N, C, H, W) images: forward differences with zero padding, per channel.
 
     This is the course's definition, a 3x3 convolution with -1 at the centre and +1 to the right (x) or below
-    (y), written as shifted differences: on a CPU that is several times faster than ``conv2d`` with
-    single-channel kernels, and the tests check that both agree.
+    (y), written as shifted differences, which touch each pixel twice where ``conv2d`` with single-channel
+    kernels does nine multiply-adds; the tests check that both agree.
     """
     _check_batch(images, "images")
     return _forward_differences(images)
@@ -285,7 +286,7 @@ def to_tensor(pixels: np.ndarray, device: str = "cpu") -> torch.Tensor:
     """(H, W, 3) uint8 pixels as a (1, 3, H, W) float32 tensor in 0..1."""
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) uint8 RGB image, got shape {pixels.shape} and dtype {pixels.dtype}")
-    return torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].to(device=device, dtype=torch.float32) / 255
+    return images_to_tensor(pixels[None]).to(device)
 
 
 def to_pixels(image: torch.Tensor) -> np.ndarray:

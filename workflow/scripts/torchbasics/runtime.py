@@ -59,8 +59,8 @@ def reuse_freed_memory() -> bool:
 
     Why: every CNN step allocates and frees the same activation tensors, a few MiB each. By default glibc maps
     blocks that large afresh and unmaps them on free, so each step pays page faults on memory it just gave away.
-    Measured on a 2-core CPU, that made CPU inference about 1.5 times slower at batch 64-128 (a ReLU cost as
-    much as a convolution). Held memory grows by at most the step's peak, which the process reaches anyway.
+    Held memory grows by at most the step's peak, which the process reaches anyway. (BENCHMARKS.md has the
+    figures.)
 
     Returns False, changing nothing, where the C library is not glibc.
     """

@@ -290,7 +290,7 @@ def restore(
             state["config_digest"],
         )
         return False
-    problem = weights_mismatch(model, state["model"])  # saved by a version whose network was laid out otherwise
+    problem = weights_mismatch(model, state["model"])  # a checkpoint of a network with other layers
     if problem:
         log.warning("cannot resume from %s: its weights do not fit this network (%s); starting over", path, problem)
         return False

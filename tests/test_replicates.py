@@ -1,0 +1,116 @@
+"""Aggregation over training replicates: Student-t intervals, per-seed and per-class tables, the paired test."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from torchbasics import replicates
+from torchbasics.errors import InputError
+
+CLASSES = ["cat", "dog", "ship"]
+
+
+def write_run(folder, variant, seed, accuracy, worst="cat", per_class=(0.3, 0.5, 0.9)):
+    """A made-up evaluation of one (variant, seed): its metrics.json and per_class.csv."""
+    run = folder / variant / f"seed{seed}"
+    run.mkdir(parents=True)
+    metrics = {
+        "accuracy": accuracy,
+        "test_loss": 1.0 - accuracy,
+        "chosen_epoch": 3,
+        "worst_class": worst,
+        "worst_class_accuracy": min(per_class),
+        "most_confused_with": "dog",
+    }
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    pd.DataFrame({"class": CLASSES, "n": 10, "accuracy": per_class}).to_csv(run / "per_class.csv", index=False)
+    return run / "metrics.json", run / "per_class.csv"
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """Three seeds of two variants; the residual one better by 0.02, 0.03 and 0.01."""
+    made = {}
+    for seed, (plain, residual) in zip((1, 2, 3), ((0.60, 0.62), (0.62, 0.65), (0.61, 0.62))):
+        made["plain", seed] = write_run(tmp_path, "plain", seed, plain, per_class=(0.3 + seed / 100, 0.5, 0.9))
+        made["residual", seed] = write_run(tmp_path, "residual", seed, residual, worst="cat" if seed < 3 else "dog")
+    return made
+
+
+def test_the_interval_is_students_t_over_the_seeds():
+    interval = replicates.t_interval([0.60, 0.62, 0.64])
+    assert interval["mean"] == pytest.approx(0.62) and interval["sd"] == pytest.approx(0.02)
+    half_width = 4.302653 * 0.02 / math.sqrt(3)  # t(0.975, 2 degrees of freedom)
+    assert interval["ci95_low"] == pytest.approx(0.62 - half_width, abs=1e-6)
+    assert interval["ci95_high"] == pytest.approx(0.62 + half_width, abs=1e-6)
+
+
+def test_one_seed_has_no_spread_and_no_interval():
+    interval = replicates.t_interval([0.61])
+    assert interval["mean"] == 0.61 and math.isnan(interval["sd"]) and math.isnan(interval["ci95_low"])
+
+
+def test_per_seed_and_variant_tables_equal_a_direct_computation(runs):
+    per_seed = replicates.per_seed_table({key: paths[0] for key, paths in runs.items()})
+    assert list(per_seed.columns) == replicates.PER_SEED_COLUMNS and len(per_seed) == 6
+    summary = replicates.variant_summary(per_seed).set_index("variant")
+    residual = np.array([0.62, 0.65, 0.62])
+    assert summary.loc["residual", "test_accuracy_mean"] == pytest.approx(residual.mean())
+    assert summary.loc["residual", "test_accuracy_sd"] == pytest.approx(residual.std(ddof=1))
+    low, high = stats.t.interval(0.95, 2, loc=residual.mean(), scale=stats.sem(residual))
+    assert (summary.loc["residual", "ci95_low"], summary.loc["residual", "ci95_high"]) == pytest.approx((low, high))
+    assert summary.loc["residual", "worst_class_counts"] == "cat 2/3; dog 1/3"
+    assert summary.loc["plain", "worst_class_counts"] == "cat 3/3"
+
+
+def test_per_class_summary_is_over_seeds(runs):
+    per_class = replicates.per_class_table({key: paths[1] for key, paths in runs.items()})
+    summary = replicates.per_class_summary(per_class).set_index(["variant", "class"])
+    assert summary.loc[("plain", "cat"), "mean"] == pytest.approx(np.mean([0.31, 0.32, 0.33]))
+    assert summary.loc[("plain", "cat"), "n_seeds"] == 3
+    assert summary.loc[("residual", "ship"), "sd"] == pytest.approx(0.0)
+    assert list(summary.loc["plain"].index) == CLASSES
+
+
+def test_the_paired_difference_and_its_test_equal_scipys(runs):
+    per_seed = replicates.per_seed_table({key: paths[0] for key, paths in runs.items()})
+    paired = replicates.paired_differences(per_seed, "plain", "residual")
+    assert paired["difference"].tolist() == pytest.approx([0.02, 0.03, 0.01])
+    test = replicates.paired_test(paired, "plain", "residual")
+    assert test["difference_mean"] == pytest.approx(0.02)
+    assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel([0.62, 0.65, 0.62], [0.60, 0.62, 0.61]).pvalue)
+    assert test["exceeds_seed_spread"] is (test["ci95_low"] > 0)
+    assert test["other_better_in"] == 3
+
+
+def test_a_difference_inside_the_seed_spread_is_said_so(tmp_path):
+    files = {}
+    for seed, (plain, residual) in zip((1, 2, 3), ((0.60, 0.64), (0.66, 0.62), (0.61, 0.63))):
+        files["plain", seed] = write_run(tmp_path, "plain", seed, plain)[0]
+        files["residual", seed] = write_run(tmp_path, "residual", seed, residual)[0]
+    paired = replicates.paired_differences(replicates.per_seed_table(files), "plain", "residual")
+    test = replicates.paired_test(paired, "plain", "residual")
+    assert test["exceeds_seed_spread"] is False and test["other_better_in"] == 2
+
+
+def test_one_seed_cannot_say_whether_a_difference_exceeds_the_spread(tmp_path):
+    files = {
+        (variant, 5): write_run(tmp_path, variant, 5, accuracy)[0]
+        for variant, accuracy in (("plain", 0.6), ("residual", 0.7))
+    }
+    test = replicates.paired_test(
+        replicates.paired_differences(replicates.per_seed_table(files), "plain", "residual"), "plain", "residual"
+    )
+    assert test["exceeds_seed_spread"] is None and test["ci95_low"] is None and test["t_test_p_value"] is None
+    json.dumps(test, allow_nan=False)  # a valid JSON document
+
+
+def test_metrics_without_the_expected_keys_are_refused(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"accuracy": 0.5}))
+    with pytest.raises(InputError, match="test_loss"):
+        replicates.per_seed_table({("plain", 1): path})

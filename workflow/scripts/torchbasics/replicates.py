@@ -1,0 +1,149 @@
+"""What holds across training replicates: each (variant, seed)'s test results, every variant's mean with its
+Student-t interval over seeds, overall and per class, and the paired difference between two variants, seed by seed.
+
+A replicate is one training run of a variant with its own seed (weights, batch order, augmentation); the data and
+its split stay the same. The intervals here account for that training noise; a McNemar test of one pair of runs
+accounts only for the sampling of the test images.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InputError
+
+CONFIDENCE = 0.95
+PER_SEED_COLUMNS = [
+    "variant",
+    "seed",
+    "test_accuracy",
+    "test_loss",
+    "chosen_epoch",
+    "worst_class",
+    "worst_class_accuracy",
+    "most_confused_with",
+]
+# What each variant's metrics.json holds under the name of a PER_SEED_COLUMNS column.
+METRICS_KEYS = {"test_accuracy": "accuracy", "chosen_epoch": "chosen_epoch", "test_loss": "test_loss"}
+METRICS_KEYS |= {key: key for key in ("worst_class", "worst_class_accuracy", "most_confused_with")}
+
+
+def t_interval(values) -> dict:
+    """Mean, sample standard deviation and the two-sided Student-t interval of the mean over ``values``.
+
+    With one value there is no spread to measure: the standard deviation and the interval are NaN.
+    """
+    values = np.asarray(values, dtype=float)
+    n, mean = len(values), float(np.mean(values))
+    if n < 2:
+        return {"n": n, "mean": mean, "sd": math.nan, "ci95_low": math.nan, "ci95_high": math.nan}
+    sd = float(np.std(values, ddof=1))
+    half_width = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * sd / math.sqrt(n)
+    return {"n": n, "mean": mean, "sd": sd, "ci95_low": mean - half_width, "ci95_high": mean + half_width}
+
+
+def per_seed_table(metrics_files: dict[tuple[str, int], str | Path]) -> pd.DataFrame:
+    """One row per (variant, seed) from its metrics.json, in the order given."""
+    rows = []
+    for (variant, seed), path in metrics_files.items():
+        metrics = _read_json(path)
+        missing = [key for key in METRICS_KEYS.values() if key not in metrics]
+        if missing:
+            raise InputError(f"{path}: not an evaluation's metrics: {', '.join(missing)} missing")
+        rows.append({"variant": variant, "seed": seed} | {column: metrics[key] for column, key in METRICS_KEYS.items()})
+    return pd.DataFrame(rows, columns=PER_SEED_COLUMNS)
+
+
+def _read_json(path: str | Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: cannot read ({error})") from error
+
+
+def variant_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: the test accuracy's mean, sd and 95% interval over seeds, the mean test loss, and how often
+    each class was the worst (``worst_class_counts``, most frequent first, e.g. "cat 3/3")."""
+    rows = []
+    for variant, runs in per_seed.groupby("variant", sort=False):
+        accuracy = t_interval(runs["test_accuracy"])
+        counts = runs["worst_class"].value_counts(sort=True)
+        rows.append(
+            {
+                "variant": variant,
+                "n_seeds": accuracy["n"],
+                "test_accuracy_mean": accuracy["mean"],
+                "test_accuracy_sd": accuracy["sd"],
+                "ci95_low": accuracy["ci95_low"],
+                "ci95_high": accuracy["ci95_high"],
+                "test_loss_mean": float(runs["test_loss"].mean()),
+                "worst_class_counts": "; ".join(f"{name} {count}/{len(runs)}" for name, count in counts.items()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def per_class_table(per_class_files: dict[tuple[str, int], str | Path]) -> pd.DataFrame:
+    """Every (variant, seed, class)'s test accuracy, from each run's per_class.csv."""
+    frames = []
+    for (variant, seed), path in per_class_files.items():
+        table = pd.read_csv(path)
+        if not {"class", "accuracy"} <= set(table.columns):
+            raise InputError(f"{path}: not a per-class table: columns class and accuracy expected")
+        frames.append(table[["class", "accuracy"]].assign(variant=variant, seed=seed))
+    return pd.concat(frames, ignore_index=True)[["variant", "seed", "class", "accuracy"]]
+
+
+def per_class_summary(per_class: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and class: the test accuracy's mean, sd and 95% interval over seeds (classes in file order)."""
+    rows = [
+        {"variant": variant, "class": name} | t_interval(runs["accuracy"])
+        for (variant, name), runs in per_class.groupby(["variant", "class"], sort=False)
+    ]
+    return pd.DataFrame(rows).rename(columns={"n": "n_seeds"})
+
+
+def paired_differences(per_seed: pd.DataFrame, baseline: str, other: str) -> pd.DataFrame:
+    """Per seed trained for both: the two variants' test accuracies and ``other`` minus ``baseline``."""
+    wide = per_seed.pivot(index="seed", columns="variant", values="test_accuracy")
+    paired = wide[[baseline, other]].dropna()
+    if paired.empty:
+        raise InputError(f"no seed has both {baseline} and {other} evaluated")
+    paired = paired.reset_index()
+    paired["difference"] = paired[other] - paired[baseline]
+    return paired[["seed", baseline, other, "difference"]]
+
+
+def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
+    """The mean paired difference with its Student-t interval, and the paired t-test's two-sided p-value.
+
+    ``exceeds_seed_spread``: the interval excludes zero, so the difference is larger than training noise (the
+    seed-to-seed spread) explains; null with one seed, where there is no spread to compare with.
+    """
+    summary = t_interval(paired["difference"])
+    p_value = math.nan
+    if summary["n"] >= 2 and summary["sd"] > 0:
+        p_value = float(stats.ttest_rel(paired[other], paired[baseline]).pvalue)
+    elif summary["n"] >= 2:  # every seed gave the same difference: no spread, the test is undefined
+        p_value = 1.0 if summary["mean"] == 0 else 0.0
+    measured = summary["n"] >= 2
+    result = {
+        "baseline": baseline,
+        "other": other,
+        "n_seeds": summary["n"],
+        "difference_mean": summary["mean"],
+        "difference_sd": summary["sd"],
+        "ci95_low": summary["ci95_low"],
+        "ci95_high": summary["ci95_high"],
+        "t_test_p_value": p_value,
+        "exceeds_seed_spread": (summary["ci95_low"] > 0 or summary["ci95_high"] < 0) if measured else None,
+        "other_better_in": int((paired["difference"] > 0).sum()),
+    }
+    # JSON has no NaN: what one seed cannot measure is null
+    return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in result.items()}

@@ -133,6 +133,8 @@ def finish_config(config: dict, defaults: dict) -> list[str]:
     check_split(config["split"])
     dropped = drop_stale_checksums(config, defaults)
     inherit_run_choices(config)
+    if config.get("seeds") is None:
+        config["seeds"] = [config["seed"]]
     return dropped
 
 

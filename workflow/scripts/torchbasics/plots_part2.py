@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # no display on cluster nodes, and the same output everyw
 
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from .errors import InputError  # noqa: E402
 from .io import atomic_path  # noqa: E402
@@ -23,12 +24,12 @@ def save_figure(figure: plt.Figure, png: str | Path, svg: str | Path) -> None:
     plt.close(figure)
 
 
-def loss_curves(history: list[dict], best: dict, title: str) -> plt.Figure:
+def loss_curves(history: pd.DataFrame, best: dict, title: str) -> plt.Figure:
     """Training and validation loss per epoch, the chosen epoch marked."""
-    epochs = [row["epoch"] for row in history]
+    epochs = history["epoch"].tolist()
     figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot(epochs, [row["train_loss"] for row in history], marker="o", label="training (augmented)")
-    axes.plot(epochs, [row["val_loss"] for row in history], marker="o", label="validation")
+    axes.plot(epochs, history["train_loss"], marker="o", label="training (augmented)")
+    axes.plot(epochs, history["val_loss"], marker="o", label="validation")
     axes.axvline(best["epoch"], color="grey", linestyle="--", linewidth=1)
     axes.plot(
         [best["epoch"]],

@@ -1,18 +1,17 @@
 """Entry script of the autograd plot rules: one figure (params.figure) from the stage's tables, as PNG and SVG."""
 
-from torchbasics import plots_part1
+from torchbasics import autograd, plots_part1
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
-from torchbasics.tables import read_csv
 
 
 def gradient(snakemake):
     summary = read_json(snakemake.input.summary)
-    return plots_part1.gradient_figure(read_csv(snakemake.input.table), summary["n_terms"])
+    return plots_part1.gradient_figure(autograd.read_gradients(snakemake.input.table), summary["n_terms"])
 
 
 def convergence(snakemake):
-    return plots_part1.convergence_figure(read_csv(snakemake.input.table))
+    return plots_part1.convergence_figure(autograd.read_convergence(snakemake.input.table))
 
 
 FIGURES = {"gradient": gradient, "convergence": convergence}

@@ -1,15 +1,14 @@
 """Entry script of the denoising plot rules: one figure (params.figure) from the stage's tables and images."""
 
-from collections import defaultdict
+import pandas as pd
 
-from torchbasics import images, plots_part1
+from torchbasics import denoise, images, plots_part1
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
-from torchbasics.tables import read_csv
 
 
 def contact_sheet(snakemake):
-    rows = read_csv(snakemake.input.table)
+    rows = denoise.read_results(snakemake.input.table).to_dict("records")
     lrs = list(dict.fromkeys(row["lr"] for row in rows))
     alphas = list(dict.fromkeys(row["alpha"] for row in rows))
     return plots_part1.contact_sheet(
@@ -49,18 +48,16 @@ def comparison(snakemake):
 def loss_curves(snakemake):
     curves = {}
     for table in snakemake.input.losses:
-        rows = read_csv(table)
-        lines = defaultdict(lambda: ([], []))  # (lr, alpha) -> (iterations, losses)
-        for row in rows:
-            iterations, losses = lines[row["lr"], row["alpha"]]
-            iterations.append(row["iteration"])
-            losses.append(row["loss"])
-        curves[rows[0]["norm"]] = dict(lines)
+        losses = denoise.read_losses(table)
+        curves[losses["norm"].iloc[0]] = {
+            setting: (line["iteration"].tolist(), line["loss"].tolist())
+            for setting, line in losses.groupby(["lr", "alpha"], sort=False)
+        }
     return plots_part1.loss_curves_figure(curves)
 
 
 def _quality_title(row):
-    if row["psnr"] is None:
+    if pd.isna(row["psnr"]):  # no clean original: NaN in a table, None in best.json
         return f"final loss {row['final_loss']:.4g}"
     return f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}"
 

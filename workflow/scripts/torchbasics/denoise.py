@@ -13,17 +13,20 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from . import quality
 from .errors import InputError
+from .io import read_table, table_rows, write_table
 
 log = logging.getLogger(__name__)
 
 NORMS = ("L1", "L2")
 SOLVERS = ("fused", "autograd")
 RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
+RESULT_NUMBERS = ["lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds"]
 LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
 
 
@@ -366,16 +369,33 @@ def loss_rows(norm: str, solutions: list[Solution]) -> list[dict]:
     ]
 
 
-def summarise(rows: list[dict], noisy_quality: dict) -> dict:
-    """Which setting of each norm did best, and which norm did better, from the rows of every norm.
+def write_results(path, rows: list[dict] | pd.DataFrame) -> None:
+    """A results table: one row per setting (``RESULT_COLUMNS``); PSNR and SSIM stay empty without a reference."""
+    write_table(path, pd.DataFrame(rows, columns=RESULT_COLUMNS))
+
+
+def read_results(path) -> pd.DataFrame:
+    return read_table(path, RESULT_COLUMNS, "a denoising results table", numbers=RESULT_NUMBERS)
+
+
+def write_losses(path, norm: str, solutions: list[Solution]) -> None:
+    write_table(path, pd.DataFrame(loss_rows(norm, solutions), columns=LOSS_COLUMNS))
+
+
+def read_losses(path) -> pd.DataFrame:
+    return read_table(path, LOSS_COLUMNS, "a denoising loss table", numbers=["lr", "alpha", "iteration", "loss"])
+
+
+def summarise(results: pd.DataFrame, noisy_quality: dict) -> dict:
+    """Which setting of each norm did best, and which norm did better, from the results of every norm.
 
     With a clean reference "best" means highest PSNR. Without one there is no judging: the grid's centre
     setting (middle lr, middle alpha) is named instead, and ``criterion`` says so.
     """
-    norms = list(dict.fromkeys(row["norm"] for row in rows))
-    has_reference = all(row["psnr"] is not None for row in rows)
+    norms = list(dict.fromkeys(results["norm"]))
+    has_reference = bool(results["psnr"].notna().all())
     pick = _highest_psnr if has_reference else _grid_centre
-    best = {norm: pick([row for row in rows if row["norm"] == norm]) for norm in norms}
+    best = {norm: pick(results[results["norm"] == norm]) for norm in norms}
     summary = {
         "criterion": "highest PSNR against the clean reference"
         if has_reference
@@ -392,12 +412,13 @@ def summarise(rows: list[dict], noisy_quality: dict) -> dict:
     return summary
 
 
-def _highest_psnr(rows: list[dict]) -> dict:
-    return dict(max(rows, key=lambda row: row["psnr"]))
+def _highest_psnr(results: pd.DataFrame) -> dict:
+    # argmax takes the first of equal PSNRs: ties go to the earlier setting of the grid
+    return table_rows(results.iloc[[int(results["psnr"].to_numpy(dtype=float).argmax())]])[0]
 
 
-def _grid_centre(rows: list[dict]) -> dict:
-    lrs = sorted({row["lr"] for row in rows})
-    alphas = sorted({row["alpha"] for row in rows})
+def _grid_centre(results: pd.DataFrame) -> dict:
+    lrs = sorted(set(results["lr"]))
+    alphas = sorted(set(results["alpha"]))
     lr, alpha = lrs[(len(lrs) - 1) // 2], alphas[(len(alphas) - 1) // 2]
-    return dict(next(row for row in rows if row["lr"] == lr and row["alpha"] == alpha))
+    return table_rows(results[(results["lr"] == lr) & (results["alpha"] == alpha)].head(1))[0]

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
@@ -32,20 +33,20 @@ def save_figure(figure, png: str | os.PathLike, svg: str | os.PathLike) -> None:
 # ------------------------------------------------------------------------------------------- autograd
 
 
-def gradient_figure(rows: list[dict], n_terms: int):
+def gradient_figure(gradients: pd.DataFrame, n_terms: int):
     """dz/dx at the sampled points over the exact derivative cos(x)."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
     curve = np.linspace(-math.pi, math.pi, 400)
     axes.plot(curve, np.cos(curve), color="0.6", linewidth=2.5, label="cos(x)")
     axes.scatter(
-        [row["x"] for row in rows],
-        [row["dzdx"] for row in rows],
+        gradients["x"],
+        gradients["dzdx"],
         s=14,
         color="C3",
         zorder=3,
-        label=f"dz/dx by autograd ({len(rows)} points)",
+        label=f"dz/dx by autograd ({len(gradients)} points)",
     )
-    worst = max(row["abs_error"] for row in rows)
+    worst = gradients["abs_error"].max()
     axes.set(
         xlabel="x",
         ylabel="dz/dx",
@@ -57,17 +58,17 @@ def gradient_figure(rows: list[dict], n_terms: int):
     return figure
 
 
-def convergence_figure(rows: list[dict]):
+def convergence_figure(convergence: pd.DataFrame):
     """Max error of the series' value and of its autograd gradient against the number of terms, log scale."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for dtype, marker in (("float64", "o"), ("float32", "s")):
-        dtype_rows = [row for row in rows if row["dtype"] == dtype]
-        terms = [row["n_terms"] for row in dtype_rows]
+        dtype_rows = convergence[convergence["dtype"] == dtype]
+        terms = dtype_rows["n_terms"]
         for column, label, color in (
             ("max_value_error", "value vs sin", "C0"),
             ("max_gradient_error", "gradient vs cos", "C1"),
         ):
-            errors = [max(row[column], np.finfo(float).tiny) for row in dtype_rows]  # log axes cannot show 0
+            errors = dtype_rows[column].clip(lower=np.finfo(float).tiny)  # log axes cannot show 0
             axes.semilogy(
                 terms,
                 errors,

@@ -12,7 +12,7 @@ from make_inputs import write_parrot_pair
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from torchbasics import denoise, images, plots_part1, quality
+from torchbasics import denoise, denoise_files, images, plots_part1, quality
 from torchbasics.denoise import Setting
 from torchbasics.errors import InputError
 
@@ -414,17 +414,17 @@ def test_result_and_loss_rows_round_trip_through_csv(tmp_path):
     rows = [
         denoise.result_row("L1", s, denoise.to_pixels(s.image), noisy, f"img{i}.png") for i, s in enumerate(solutions)
     ]
-    denoise.write_results(tmp_path / "results.csv", rows)
-    denoise.write_losses(tmp_path / "losses.csv", "L1", solutions)
-    back = denoise.read_results(tmp_path / "results.csv")
+    denoise_files.write_results(tmp_path / "results.csv", rows)
+    denoise_files.write_losses(tmp_path / "losses.csv", denoise.loss_rows("L1", solutions))
+    back = denoise_files.read_results(tmp_path / "results.csv")
     assert back.to_dict("records") == rows  # every number read back as it was written
     assert back[["lr", "alpha", "iterations"]].values.tolist() == [[0.2, 0.5, 5], [0.2, 1.0, 5]]
-    losses = denoise.read_losses(tmp_path / "losses.csv")
+    losses = denoise_files.read_losses(tmp_path / "losses.csv")
     assert len(losses) == 2 * 6 and losses["loss"].iloc[5] == solutions[0].losses[5]
     no_reference = denoise.result_row("L1", solutions[0], denoise.to_pixels(solutions[0].image), None, "x.png")
-    denoise.write_results(tmp_path / "plain.csv", [no_reference])
+    denoise_files.write_results(tmp_path / "plain.csv", [no_reference])
     assert (tmp_path / "plain.csv").read_text().splitlines()[1].split(",")[5:7] == ["", ""]
-    assert denoise.read_results(tmp_path / "plain.csv")[["psnr", "ssim"]].isna().all(axis=None)
+    assert denoise_files.read_results(tmp_path / "plain.csv")[["psnr", "ssim"]].isna().all(axis=None)
 
 
 def test_pixels_are_clipped_and_rounded_only_when_saved():

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchbasics import denoise, images
+from torchbasics import denoise, denoise_files, images
 from torchbasics.runtime import resolve_device, run_script
 
 
@@ -24,8 +24,8 @@ def main(snakemake):
         pixels = denoise.to_pixels(solution.image)
         images.save_png(pixels, target)
         rows.append(denoise.result_row(snakemake.wildcards.norm, solution, pixels, reference, target))
-    denoise.write_results(snakemake.output.table, rows)
-    denoise.write_losses(snakemake.output.losses, snakemake.wildcards.norm, solutions)
+    denoise_files.write_results(snakemake.output.table, rows)
+    denoise_files.write_losses(snakemake.output.losses, denoise.loss_rows(snakemake.wildcards.norm, solutions))
 
 
 run_script(snakemake, main)

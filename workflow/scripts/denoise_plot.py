@@ -2,13 +2,13 @@
 
 import pandas as pd
 
-from torchbasics import denoise, images, plots_part1
+from torchbasics import denoise_files, images, plots_part1
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
 
 
 def contact_sheet(snakemake):
-    rows = denoise.read_results(snakemake.input.table).to_dict("records")
+    rows = denoise_files.read_results(snakemake.input.table).to_dict("records")
     lrs = list(dict.fromkeys(row["lr"] for row in rows))
     alphas = list(dict.fromkeys(row["alpha"] for row in rows))
     return plots_part1.contact_sheet(
@@ -48,7 +48,7 @@ def comparison(snakemake):
 def loss_curves(snakemake):
     curves = {}
     for table in snakemake.input.losses:
-        losses = denoise.read_losses(table)
+        losses = denoise_files.read_losses(table)
         curves[losses["norm"].iloc[0]] = {
             setting: (line["iteration"].tolist(), line["loss"].tolist())
             for setting, line in losses.groupby(["lr", "alpha"], sort=False)

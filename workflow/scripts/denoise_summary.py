@@ -2,17 +2,17 @@
 
 import pandas as pd
 
-from torchbasics import denoise, images, quality
+from torchbasics import denoise, denoise_files, images, quality
 from torchbasics.io import write_json
 from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    results = pd.concat([denoise.read_results(table) for table in snakemake.input.tables], ignore_index=True)
+    results = pd.concat([denoise_files.read_results(table) for table in snakemake.input.tables], ignore_index=True)
     clean_path = snakemake.input.get("clean")
     reference = denoise.to_tensor(images.load_rgb(clean_path))[0] if clean_path else None
     noisy_quality = quality.measure(denoise.to_tensor(images.load_rgb(snakemake.input.noisy))[0], reference)
-    denoise.write_results(snakemake.output.table, results)
+    denoise_files.write_results(snakemake.output.table, results)
     write_json(snakemake.output.best, denoise.summarise(results, noisy_quality))
 
 

@@ -19,15 +19,12 @@ import torch.nn.functional as F
 
 from . import quality
 from .errors import InputError
-from .io import read_table, table_rows, write_table
+from .io import table_rows
 
 log = logging.getLogger(__name__)
 
 NORMS = ("L1", "L2")
 SOLVERS = ("fused", "autograd")
-RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
-RESULT_NUMBERS = ["lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds"]
-LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
 
 
 @dataclass(frozen=True)
@@ -345,8 +342,8 @@ def check_reference(noisy: np.ndarray, clean: np.ndarray | None, noisy_path, cle
 def result_row(
     norm: str, solution: Solution, pixels: np.ndarray, reference: torch.Tensor | None, image_path: str
 ) -> dict:
-    """One setting's row of ``RESULT_COLUMNS``. Quality is measured on the saved 8-bit image, which is what
-    anyone can recompute from the PNG."""
+    """One setting's row of ``denoise_files.RESULT_COLUMNS``. Quality is measured on the saved 8-bit image, which
+    is what anyone can recompute from the PNG."""
     measured = quality.measure(to_tensor(pixels)[0], None if reference is None else reference[0])
     return {
         "norm": norm,
@@ -361,29 +358,12 @@ def result_row(
 
 
 def loss_rows(norm: str, solutions: list[Solution]) -> list[dict]:
-    """The loss curve of every setting, long format (``LOSS_COLUMNS``)."""
+    """The loss curve of every setting, long format (``denoise_files.LOSS_COLUMNS``)."""
     return [
         {"norm": norm, "lr": solution.setting.lr, "alpha": solution.setting.alpha, "iteration": iteration, "loss": loss}
         for solution in solutions
         for iteration, loss in enumerate(solution.losses)
     ]
-
-
-def write_results(path, rows: list[dict] | pd.DataFrame) -> None:
-    """A results table: one row per setting (``RESULT_COLUMNS``); PSNR and SSIM stay empty without a reference."""
-    write_table(path, pd.DataFrame(rows, columns=RESULT_COLUMNS))
-
-
-def read_results(path) -> pd.DataFrame:
-    return read_table(path, RESULT_COLUMNS, "a denoising results table", numbers=RESULT_NUMBERS)
-
-
-def write_losses(path, norm: str, solutions: list[Solution]) -> None:
-    write_table(path, pd.DataFrame(loss_rows(norm, solutions), columns=LOSS_COLUMNS))
-
-
-def read_losses(path) -> pd.DataFrame:
-    return read_table(path, LOSS_COLUMNS, "a denoising loss table", numbers=["lr", "alpha", "iteration", "loss"])
 
 
 def summarise(results: pd.DataFrame, noisy_quality: dict) -> dict:

@@ -73,21 +73,22 @@ def read_table(path: str | os.PathLike, columns: Iterable[str], what: str, numbe
     missing = [column for column in columns if column not in table.columns]
     if missing:
         raise InputError(f"{path}: not {what}: column(s) {', '.join(missing)} missing")
-    for column in numbers:
-        table[column] = _numbers(table[column], path, column)
+    return as_numbers(table, numbers, path)
+
+
+def as_numbers(table: pd.DataFrame, columns: Iterable[str], path) -> pd.DataFrame:
+    """``table`` with ``columns`` as numbers; a cell that is neither a number nor missing is refused with its line."""
+    for column in columns:
+        cells = table[column]
+        values = pd.to_numeric(cells, errors="coerce")
+        malformed = values.isna() & cells.notna()
+        if malformed.any():
+            position = int(malformed.to_numpy().argmax())
+            raise InputError(
+                f"{path}, line {position + 2}: malformed value {cells.iloc[position]!r} in column {column!r}"
+            )  # line 1 is the header
+        table[column] = values
     return table
-
-
-def _numbers(cells: pd.Series, path, column: str) -> pd.Series:
-    """``cells`` as numbers; a cell that is neither a number nor missing is refused with its line."""
-    values = pd.to_numeric(cells, errors="coerce")
-    malformed = values.isna() & cells.notna()
-    if malformed.any():
-        position = int(malformed.to_numpy().argmax())
-        raise InputError(
-            f"{path}, line {position + 2}: malformed value {cells.iloc[position]!r} in column {column!r}"
-        )  # line 1 is the header
-    return values
 
 
 def table_rows(table: pd.DataFrame) -> list[dict]:

@@ -9,8 +9,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on cluster nodes, and the same output everywhere
 
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
 
 from .errors import InputError  # noqa: E402
 from .io import atomic_path  # noqa: E402
@@ -49,22 +49,25 @@ def loss_curves(history: pd.DataFrame, best: dict, title: str) -> plt.Figure:
     return figure
 
 
-def confusion_heatmap(fractions: np.ndarray, label_names: list[str], title: str) -> plt.Figure:
-    """Row i, column j = fraction of class i predicted as j, every cell labelled with its value."""
+def confusion_heatmap(fractions: pd.DataFrame, title: str) -> plt.Figure:
+    """Row i, column j = fraction of true class i (the index) predicted as class j, every cell labelled."""
     figure, axes = plt.subplots(figsize=(7.5, 6.5))
-    image = axes.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
-    ticks = np.arange(len(label_names))
-    axes.set_xticks(ticks, label_names, rotation=45, ha="right")
-    axes.set_yticks(ticks, label_names)
+    sns.heatmap(
+        fractions,
+        ax=axes,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        annot=True,
+        fmt=".2f",
+        annot_kws={"fontsize": 7},
+        square=True,
+        cbar_kws={"label": "fraction of the true class"},
+    )
+    axes.set_xticklabels(axes.get_xticklabels(), rotation=45, ha="right")
+    axes.set_yticklabels(axes.get_yticklabels(), rotation=0)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
-    for i in ticks:
-        for j in ticks:
-            value = fractions[i, j]
-            axes.text(
-                j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value > 0.5 else "black"
-            )
-    figure.colorbar(image, ax=axes, label="fraction of the true class")
     axes.set_title(title)
     return figure
 
@@ -96,24 +99,27 @@ def confused_images(confused: dict, title: str) -> plt.Figure:
     return figure
 
 
-def per_class_comparison(tables: dict[str, list[dict]], title: str) -> plt.Figure:
+def per_class_comparison(tables: dict[str, pd.DataFrame], title: str) -> plt.Figure:
     """Each variant's per-class test accuracy side by side, with its 95% Wilson interval."""
-    names = [row["class"] for row in next(iter(tables.values()))]
-    if any([row["class"] for row in rows] != names for rows in tables.values()):
+    names = next(iter(tables.values()))["class"].tolist()
+    if any(table["class"].tolist() != names for table in tables.values()):
         raise InputError(f"the per-class tables of {', '.join(tables)} do not list the same classes")
+    long = pd.concat([table.assign(variant=variant) for variant, table in tables.items()], ignore_index=True)
     figure, axes = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(tables)
-    positions = np.arange(len(names))
-    for offset, (variant, rows) in enumerate(tables.items()):
-        accuracy = np.array([row["accuracy"] for row in rows])
-        errors = np.array([accuracy - [row["ci95_low"] for row in rows], [row["ci95_high"] for row in rows] - accuracy])
-        axes.bar(
-            positions + (offset - (len(tables) - 1) / 2) * width, accuracy, width, yerr=errors, capsize=2, label=variant
-        )
-    axes.set_xticks(positions, names, rotation=45, ha="right")
+    # one value per bar: the bars show the accuracies as they are, the intervals are the Wilson ones drawn below
+    sns.barplot(
+        data=long, x="class", y="accuracy", hue="variant", order=names, hue_order=list(tables), errorbar=None, ax=axes
+    )
+    for bars, table in zip(axes.containers, tables.values()):
+        centres = [bar.get_x() + bar.get_width() / 2 for bar in bars]
+        accuracy = table["accuracy"].to_numpy()
+        below, above = accuracy - table["ci95_low"].to_numpy(), table["ci95_high"].to_numpy() - accuracy
+        axes.errorbar(centres, accuracy, yerr=[below, above], fmt="none", ecolor="black", capsize=2, linewidth=1)
+    axes.set_xticks(axes.get_xticks(), names, rotation=45, ha="right")
+    axes.set_xlabel("class")
     axes.set_ylabel("test accuracy (95% Wilson interval)")
     axes.set_ylim(0, 1)
     axes.set_title(title)
-    axes.legend()
+    axes.legend(title="variant")
     axes.grid(axis="y", alpha=0.3)
     return figure

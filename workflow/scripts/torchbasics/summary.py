@@ -13,8 +13,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from .compare import read_variants
+from .denoise_files import read_results
+from .evaluation_files import read_confusion, read_per_class
 from .io import atomic_path, read_json
-from .tables import read_csv
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -128,7 +132,7 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
 def denoise_sections(files: DenoiseFiles) -> list[Section]:
     """1.2 b (L1) and 1.2 c (L2), whichever norms the config runs; the table and PSNRs whatever the norms."""
     summary = read_json(files.best)
-    rows = read_csv(files.table)
+    rows = read_results(files.table).to_dict("records")
     noisy = summary.get("noisy") or {}
     judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
     table = Table(
@@ -230,7 +234,7 @@ def _training_section(variants: dict[str, VariantFiles]) -> Section:
 
 def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
     metrics = read_json(files.metrics)
-    per_class = read_csv(files.per_class)
+    per_class = read_per_class(files.per_class).to_dict("records")
     class_table = Table(
         ["class", "images", "accuracy", "95% interval"],
         [
@@ -238,11 +242,10 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
             for row in per_class
         ],
     )
-    confusion = read_csv(files.confusion)
-    label_key = next(iter(confusion[0]))
+    confusion = read_confusion(files.confusion)
     confusion_table = Table(
-        ["true \\ predicted", *[key for key in confusion[0] if key != label_key]],
-        [[row[label_key], *[f"{float(row[key]):.2f}" for key in row if key != label_key]] for row in confusion],
+        ["true \\ predicted", *confusion.columns],
+        [[true, *[f"{fraction:.2f}" for fraction in row]] for true, row in zip(confusion.index, confusion.to_numpy())],
     )
     return [
         Section(
@@ -281,7 +284,7 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
 
 def _comparison_section(files: ComparisonFiles) -> Section:
     test = read_json(files.test)
-    rows = read_csv(files.table)
+    rows = read_variants(files.table).to_dict("records")
     table = Table(
         ["variant", "test accuracy", "chosen epoch", "validation loss"],
         [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)] for row in rows],
@@ -328,8 +331,8 @@ def provenance_section(run_info: dict) -> Section:
     )
 
 
-def _num(value: str, digits: int) -> str:
-    return "" if value in ("", None) else f"{float(value):.{digits}f}"
+def _num(value: float | None, digits: int) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
 
 
 def build_sections(files: PageFiles) -> list[Section]:

@@ -11,6 +11,7 @@ from snakemake.utils import validate
 
 from torchbasics import autograd, plots_part1
 from torchbasics.errors import InputError
+from torchbasics.figures import save_figure
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -130,6 +131,6 @@ def test_figures_render_from_the_tables(tmp_path):
         "convergence": plots_part1.convergence_figure(autograd.read_convergence(tmp_path / "convergence.csv")),
     }
     for name, figure in figures.items():
-        plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
+        save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
         assert b"<svg" in (tmp_path / f"{name}.svg").read_bytes()[:2000]

@@ -15,6 +15,7 @@ from snakemake.utils import validate
 from torchbasics import denoise, denoise_files, images, plots_part1, quality
 from torchbasics.denoise import Setting
 from torchbasics.errors import InputError
+from torchbasics.figures import save_figure
 
 
 def as_batch(rows):
@@ -450,6 +451,6 @@ def test_figures_render(tmp_path):
         ),
     }
     for name, figure in figures.items():
-        plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
+        save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
         assert b"<svg" in (tmp_path / f"{name}.svg").read_bytes()[:2000]

@@ -1,6 +1,7 @@
 """Entry script of the autograd plot rules: one figure (params.figure) from the stage's tables, as PNG and SVG."""
 
 from torchbasics import autograd, plots_part1
+from torchbasics.figures import save_figure
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
 
@@ -19,7 +20,7 @@ FIGURES = {"gradient": gradient, "convergence": convergence}
 
 def main(snakemake):
     figure = FIGURES[snakemake.params.figure](snakemake)
-    plots_part1.save_figure(figure, snakemake.output.png, snakemake.output.svg)
+    save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 
 run_script(snakemake, main)

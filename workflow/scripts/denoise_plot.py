@@ -3,6 +3,7 @@
 import pandas as pd
 
 from torchbasics import denoise_files, images, plots_part1
+from torchbasics.figures import save_figure
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
 
@@ -67,7 +68,7 @@ FIGURES = {"contact_sheet": contact_sheet, "comparison": comparison, "loss_curve
 
 def main(snakemake):
     figure = FIGURES[snakemake.params.figure](snakemake)
-    plots_part1.save_figure(figure, snakemake.output.png, snakemake.output.svg)
+    save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 
 run_script(snakemake, main)

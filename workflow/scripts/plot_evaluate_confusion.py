@@ -1,7 +1,8 @@
 """Entry script of rule plot_evaluate_confusion: the labelled confusion matrix of a variant's test predictions."""
 
 from torchbasics.evaluation_files import read_confusion
-from torchbasics.plots_part2 import confusion_heatmap, save_figure
+from torchbasics.figures import save_figure
+from torchbasics.plots_part2 import confusion_heatmap
 from torchbasics.runtime import run_script
 
 

@@ -1,33 +1,19 @@
 """The figures of part 1 (autograd and denoising), drawn only from the tables and images the compute rules wrote.
 
-Every figure is saved as PNG and SVG. Matplotlib runs on the Agg backend: jobs have no display.
+Every figure is saved as PNG and SVG by figures.save_figure.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from .figures import plt
 
-from .io import atomic_path  # noqa: E402
-
-PNG_DPI = 150
 TILE_INCHES = 3.2  # width of one image tile; heights follow the image's aspect ratio
-
-
-def save_figure(figure, png: str | os.PathLike, svg: str | os.PathLike) -> None:
-    """Save ``figure`` as PNG and SVG, each atomically, and release it."""
-    for target, kind in ((png, "png"), (svg, "svg")):
-        with atomic_path(target, suffix="." + kind) as tmp:
-            figure.savefig(tmp, format=kind, dpi=PNG_DPI, bbox_inches="tight")
-    plt.close(figure)
 
 
 # ------------------------------------------------------------------------------------------- autograd

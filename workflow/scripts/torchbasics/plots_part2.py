@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")  # no display on cluster nodes, and the same output everywhere
@@ -13,15 +11,6 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .errors import InputError  # noqa: E402
-from .io import atomic_path  # noqa: E402
-
-
-def save_figure(figure: plt.Figure, png: str | Path, svg: str | Path) -> None:
-    """Write the figure as PNG and SVG, each atomically, and free it."""
-    for path, file_format in ((png, "png"), (svg, "svg")):
-        with atomic_path(path, suffix="." + file_format) as tmp:
-            figure.savefig(tmp, format=file_format, dpi=150, bbox_inches="tight")
-    plt.close(figure)
 
 
 def loss_curves(history: pd.DataFrame, best: dict, title: str) -> plt.Figure:

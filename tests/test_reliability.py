@@ -72,6 +72,7 @@ def page_files(workdir, variants, comparison=True, denoise=None):
             path("results/denoise/results.csv"),
             {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png") for norm in ("L1", "L2")},
             path("results/denoise/figures/comparison.png"),
+            path("results/denoise/figures/psnr_heatmap.png"),
         ),
         variants={
             variant: VariantFiles(
@@ -98,6 +99,7 @@ def page_files(workdir, variants, comparison=True, denoise=None):
         if comparison
         else None,
         run_info=path("results/report/run_info.json"),
+        val_loss_figure=path("results/train/val_loss.png"),
     )
 
 

@@ -20,6 +20,7 @@ localrules:
     plot_evaluate_confused,
     compare,
     plot_compare,
+    plot_val_loss_variants,
 
 
 rule train:
@@ -196,12 +197,35 @@ rule plot_compare:
         "../scripts/plot_compare.py"
 
 
+rule plot_val_loss_variants:
+    input:
+        histories=expand(rules.train.output.history, variant=VARIANTS),
+        best=expand(rules.select_epoch.output.best, variant=VARIANTS),
+        plotting_code=PLOTTING_CODE["part2"],
+    output:
+        png=report(
+            "results/train/val_loss.png",
+            caption="../report/train_val_loss.rst",
+            category="Training",
+        ),
+        svg="results/train/val_loss.svg",
+    log:
+        "logs/plot_val_loss_variants.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        variants=VARIANTS,
+    script:
+        "../scripts/plot_val_loss_variants.py"
+
+
 # Stage target: every final output of training, selection, evaluation and comparison.
 rule classifier:
     input:
         expand(rules.train.output.history, variant=VARIANTS),
         expand(EPOCH_CHECKPOINTS, variant=VARIANTS),
         expand(rules.plot_train_loss.output, variant=VARIANTS),
+        rules.plot_val_loss_variants.output,
         expand(rules.evaluate.output, variant=VARIANTS),
         expand(rules.plot_evaluate_confusion.output, variant=VARIANTS),
         expand(rules.plot_evaluate_confused.output, variant=VARIANTS),

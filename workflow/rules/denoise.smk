@@ -18,6 +18,7 @@ localrules:
     denoise_plot_contact_sheet,
     denoise_plot_comparison,
     denoise_plot_loss_curves,
+    denoise_plot_psnr_heatmap,
 
 
 rule denoise_grid:
@@ -125,6 +126,28 @@ rule denoise_plot_loss_curves:
         "../scripts/denoise_plot.py"
 
 
+# PSNR needs the clean original: without one the results hold no PSNR, and no target asks for this figure.
+rule denoise_plot_psnr_heatmap:
+    input:
+        table=rules.denoise_summary.output.table,
+        plotting_code=PLOTTING_CODE["part1"],
+    output:
+        png=report(
+            "results/denoise/figures/psnr_heatmap.png",
+            caption="../report/denoise_psnr_heatmap.rst",
+            category="Denoising",
+        ),
+        svg="results/denoise/figures/psnr_heatmap.svg",
+    log:
+        "logs/denoise/plot_psnr_heatmap.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        figure="psnr_heatmap",
+    script:
+        "../scripts/denoise_plot.py"
+
+
 # Stage target: every output of part 1.2.
 rule denoise:
     input:
@@ -133,6 +156,7 @@ rule denoise:
         expand(rules.denoise_plot_contact_sheet.output, norm=DENOISE["norms"]),
         rules.denoise_plot_comparison.output,
         rules.denoise_plot_loss_curves.output,
+        rules.denoise_plot_psnr_heatmap.output if has_clean_parrot() else [],
 
 
 ALL_TARGETS.extend(rules.denoise.input)

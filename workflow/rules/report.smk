@@ -42,9 +42,12 @@ rule summary:
         denoise_table=rules.denoise_summary.output.table,
         denoise_contact_sheets=expand(rules.denoise_plot_contact_sheet.output.png, norm=DENOISE["norms"]),
         denoise_comparison_figure=rules.denoise_plot_comparison.output.png,
+        # empty without a clean original: no PSNR to map
+        denoise_psnr_heatmap=rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
         # one per variant, in the order of params.variants
         train_best=expand(rules.select_epoch.output.best, variant=VARIANTS),
         train_loss_figures=expand(rules.plot_train_loss.output.png, variant=VARIANTS),
+        train_val_loss_figure=rules.plot_val_loss_variants.output.png,
         eval_metrics=expand(rules.evaluate.output.metrics, variant=VARIANTS),
         eval_per_class=expand(rules.evaluate.output.per_class, variant=VARIANTS),
         eval_confusion=expand(rules.evaluate.output.confusion, variant=VARIANTS),

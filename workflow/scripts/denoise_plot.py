@@ -57,13 +57,22 @@ def loss_curves(snakemake):
     return plots_part1.loss_curves_figure(curves)
 
 
+def psnr_heatmap(snakemake):
+    return plots_part1.psnr_heatmap(denoise_files.read_results(snakemake.input.table))
+
+
 def _quality_title(row):
     if pd.isna(row["psnr"]):  # no clean original: NaN in a table, None in best.json
         return f"final loss {row['final_loss']:.4g}"
     return f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}"
 
 
-FIGURES = {"contact_sheet": contact_sheet, "comparison": comparison, "loss_curves": loss_curves}
+FIGURES = {
+    "contact_sheet": contact_sheet,
+    "comparison": comparison,
+    "loss_curves": loss_curves,
+    "psnr_heatmap": psnr_heatmap,
+}
 
 
 def main(snakemake):

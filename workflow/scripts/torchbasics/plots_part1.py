@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Rectangle
 
+from .errors import InputError
 from .figures import plt
 
 TILE_INCHES = 3.2  # width of one image tile; heights follow the image's aspect ratio
@@ -136,6 +139,26 @@ def loss_curves_figure(curves: dict[str, dict[tuple[float, float], tuple[list[in
         ax.set(xlabel="iteration", ylabel="loss", title=f"{norm} loss of every setting")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, ncol=2)
+    return figure
+
+
+def psnr_heatmap(results: pd.DataFrame):
+    """PSNR of every setting, one panel per norm (rows lr, columns alpha), each cell annotated and the best one
+    outlined. Every panel shares one colour scale, so that the norms compare by colour too."""
+    if results["psnr"].isna().any():
+        raise InputError("the results hold no PSNR (no clean original was configured): there is nothing to map")
+    norms = list(dict.fromkeys(results["norm"]))
+    figure, axes = plt.subplots(1, len(norms), figsize=(5 * len(norms), 4), squeeze=False, layout="constrained")
+    low, high = results["psnr"].min(), results["psnr"].max()
+    for ax, norm in zip(axes[0], norms):
+        grid = results[results["norm"] == norm].pivot(index="lr", columns="alpha", values="psnr")
+        sns.heatmap(
+            grid, ax=ax, annot=True, fmt=".2f", cmap="viridis", vmin=low, vmax=high, cbar_kws={"label": "PSNR (dB)"}
+        )
+        row, column = np.unravel_index(np.nanargmax(grid.to_numpy()), grid.shape)
+        ax.add_patch(Rectangle((column, row), 1, 1, fill=False, edgecolor="red", linewidth=2))
+        ax.set(xlabel="alpha", ylabel="lr", title=f"{norm}: PSNR against the clean original")
+        ax.tick_params(axis="y", labelrotation=0)
     return figure
 
 

@@ -38,6 +38,42 @@ def loss_curves(history: pd.DataFrame, best: dict, title: str) -> plt.Figure:
     return figure
 
 
+def validation_loss_curves(histories: dict[str, pd.DataFrame], bests: dict[str, dict], title: str) -> plt.Figure:
+    """Every variant's validation loss per epoch on one axis, each variant's chosen epoch marked in its colour."""
+    long = pd.concat([history.assign(variant=variant) for variant, history in histories.items()], ignore_index=True)
+    palette = dict(zip(histories, sns.color_palette(n_colors=len(histories))))
+    figure, axes = plt.subplots(figsize=(6, 4))
+    sns.lineplot(
+        data=long,
+        x="epoch",
+        y="val_loss",
+        hue="variant",
+        hue_order=list(histories),
+        palette=palette,
+        marker="o",
+        errorbar=None,
+        ax=axes,
+    )
+    for variant, best in bests.items():
+        axes.plot(
+            [best["epoch"]],
+            [best["val_loss"]],
+            marker="*",
+            markersize=16,
+            markeredgecolor="black",
+            color=palette[variant],
+            linestyle="none",
+            label=f"{variant}: chosen epoch {best['epoch']} (val loss {best['val_loss']:.3f})",
+        )
+    axes.set_xticks(sorted(long["epoch"].unique()))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation cross-entropy loss")
+    axes.set_title(title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
+
+
 def confusion_heatmap(fractions: pd.DataFrame, title: str) -> plt.Figure:
     """Row i, column j = fraction of true class i (the index) predicted as class j, every cell labelled."""
     figure, axes = plt.subplots(figsize=(7.5, 6.5))

@@ -69,6 +69,7 @@ class DenoiseFiles:
     table: str
     contact_sheets: dict[str, str]  # norm -> figure
     comparison_figure: str
+    psnr_heatmap: str | None = None  # None without a clean original: no PSNR to map
 
 
 @dataclass
@@ -96,6 +97,7 @@ class PageFiles:
     variants: dict[str, VariantFiles]  # in the config's order
     comparison: ComparisonFiles | None  # None where the config does not compare the variants
     run_info: str
+    val_loss_figure: str | None = None  # every variant's validation loss on one axis
 
 
 # ---------------------------------------------------------------------------------------- the sections
@@ -155,6 +157,13 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
     if "L1" in chosen:
         choosing.blocks.append(_chosen_setting("L1", chosen["L1"], noisy, judged))
     choosing.blocks += [f"Criterion: {summary['criterion']}.", table]
+    if files.psnr_heatmap:
+        choosing.blocks.append(
+            Figure(
+                files.psnr_heatmap,
+                "1.2 b, c: PSNR of every setting, rows lr, columns alpha, one panel per norm; the best outlined.",
+            )
+        )
     if "L1" in files.contact_sheets:
         choosing.blocks.append(Figure(files.contact_sheets["L1"], _contact_sheet_caption("L1", judged)))
     sections = [choosing]
@@ -208,8 +217,10 @@ def _comparison_caption(judged: bool) -> str:
     return "Noisy input and the grid's centre setting of each norm (no clean original to judge by)."
 
 
-def classifier_sections(variants: dict[str, VariantFiles], comparison: ComparisonFiles | None) -> list[Section]:
-    sections = [_training_section(variants)]
+def classifier_sections(
+    variants: dict[str, VariantFiles], comparison: ComparisonFiles | None, val_loss_figure: str | None = None
+) -> list[Section]:
+    sections = [_training_section(variants, val_loss_figure)]
     for variant, files in variants.items():
         sections.extend(_evaluation_sections(variant, files))
     if comparison is not None:
@@ -217,7 +228,7 @@ def classifier_sections(variants: dict[str, VariantFiles], comparison: Compariso
     return sections
 
 
-def _training_section(variants: dict[str, VariantFiles]) -> Section:
+def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | None) -> Section:
     section = Section("2.0 f — training, and the epoch chosen by validation loss")
     for variant, files in variants.items():
         best = read_json(files.best)
@@ -228,6 +239,13 @@ def _training_section(variants: dict[str, VariantFiles]) -> Section:
         )
         section.blocks.append(
             Figure(files.loss_figure, f"{variant}: training and validation loss per epoch, chosen epoch marked.")
+        )
+    if val_loss_figure:
+        section.blocks.append(
+            Figure(
+                val_loss_figure,
+                "2.0 f: the validation loss of every variant per epoch, each variant's chosen epoch marked.",
+            )
         )
     return section
 
@@ -339,7 +357,7 @@ def build_sections(files: PageFiles) -> list[Section]:
     return [
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
-        *classifier_sections(files.variants, files.comparison),
+        *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
         provenance_section(read_json(files.run_info)),
     ]
 

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 from torchbasics import denoise  # noqa: E402
-from torchbasics.data import Split  # noqa: E402
+from torchbasics.cifar10 import Split  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
 from torchbasics.precision import autocast, cpu_bfloat16_units  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402

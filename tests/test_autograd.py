@@ -11,7 +11,7 @@ from snakemake.utils import validate
 
 from torchbasics import autograd, plots_part1
 from torchbasics.errors import InputError
-from torchbasics.tables import read_csv, write_csv
+from torchbasics.figures import save_figure
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -121,17 +121,16 @@ def test_schema_refuses_bad_settings(section):
 
 def test_figures_render_from_the_tables(tmp_path):
     study = autograd.gradient_study(6, 20, 0, "float64", "cpu")
-    write_csv(tmp_path / "gradients.csv", study.rows(), autograd.GRADIENT_COLUMNS)
-    write_csv(
-        tmp_path / "convergence.csv",
-        [row for dtype in autograd.DTYPES for row in autograd.convergence(5, 51, dtype, "cpu")],
-        autograd.CONVERGENCE_COLUMNS,
-    )
+    autograd.write_gradients(tmp_path / "gradients.csv", study.rows())
+    convergence = [row for dtype in autograd.DTYPES for row in autograd.convergence(5, 51, dtype, "cpu")]
+    autograd.write_convergence(tmp_path / "convergence.csv", convergence)
+    assert autograd.read_gradients(tmp_path / "gradients.csv").to_dict("records") == study.rows()
+    assert autograd.read_convergence(tmp_path / "convergence.csv").to_dict("records") == convergence
     figures = {
-        "gradient": plots_part1.gradient_figure(read_csv(tmp_path / "gradients.csv"), 6),
-        "convergence": plots_part1.convergence_figure(read_csv(tmp_path / "convergence.csv")),
+        "gradient": plots_part1.gradient_figure(autograd.read_gradients(tmp_path / "gradients.csv"), 6),
+        "convergence": plots_part1.convergence_figure(autograd.read_convergence(tmp_path / "convergence.csv")),
     }
     for name, figure in figures.items():
-        plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
+        save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
         assert b"<svg" in (tmp_path / f"{name}.svg").read_bytes()[:2000]

@@ -230,10 +230,9 @@ def test_load_splits_returns_the_configured_ranges(tmp_path):
     npz, _, _ = prepare(tmp_path, write_npz(tmp_path / "in.npz", X, y))
     splits = cifar10.load_splits(npz, SMALL_SPLIT)
     for name, (start, stop) in SMALL_SPLIT.items():
-        X_split, y_split, names = splits[name]
-        np.testing.assert_array_equal(X_split, X[start:stop])
-        np.testing.assert_array_equal(y_split, y[start:stop])
-        assert names == CLASS_NAMES
+        np.testing.assert_array_equal(splits[name].X, X[start:stop])
+        np.testing.assert_array_equal(splits[name].y, y[start:stop])
+        assert splits[name].label_names == CLASS_NAMES and splits[name].start == start
 
 
 def test_manifest_counts_per_split_and_class(tmp_path):

@@ -2,6 +2,7 @@
 quality metrics, the summary and the figures."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,10 +12,10 @@ from make_inputs import write_parrot_pair
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from torchbasics import denoise, images, plots_part1, quality
+from torchbasics import denoise, denoise_files, images, plots_part1, quality
 from torchbasics.errors import InputError
+from torchbasics.figures import save_figure
 from torchbasics.grid import Setting, grid_settings
-from torchbasics.tables import read_csv, write_csv
 
 
 def as_batch(rows):
@@ -392,7 +393,7 @@ def test_summary_names_the_best_setting_of_each_norm_and_the_better_norm():
         result("L2", 0.3, 0.5, 24.0),
         result("L2", 0.9, 1.5, 23.0),
     ]
-    summary = denoise.summarise(rows, {"psnr": 15.0, "ssim": 0.2})
+    summary = denoise.summarise(pd.DataFrame(rows), {"psnr": 15.0, "ssim": 0.2})
     assert (summary["best"]["L1"]["lr"], summary["best"]["L1"]["alpha"]) == (0.9, 1.5)
     assert (summary["best"]["L2"]["lr"], summary["best"]["L2"]["alpha"]) == (0.3, 0.5)
     assert summary["best"]["L1"]["psnr_gain_db"] == pytest.approx(13.0)
@@ -402,7 +403,7 @@ def test_summary_names_the_best_setting_of_each_norm_and_the_better_norm():
 
 def test_summary_without_a_reference_shows_the_grid_centre_and_judges_nothing():
     rows = [result("L1", lr, alpha, None) for lr in (0.3, 0.9, 2.7) for alpha in (0.5, 1.5, 4.5)]
-    summary = denoise.summarise(rows, {"psnr": None, "ssim": None})
+    summary = denoise.summarise(pd.DataFrame(rows), {"psnr": None, "ssim": None})
     assert (summary["best"]["L1"]["lr"], summary["best"]["L1"]["alpha"]) == (0.9, 1.5)
     assert summary["better_norm"] is None
     assert "no clean reference" in summary["criterion"]
@@ -414,16 +415,17 @@ def test_result_and_loss_rows_round_trip_through_csv(tmp_path):
     rows = [
         denoise.result_row("L1", s, denoise.to_pixels(s.image), noisy, f"img{i}.png") for i, s in enumerate(solutions)
     ]
-    write_csv(tmp_path / "results.csv", rows, denoise.RESULT_COLUMNS)
-    write_csv(tmp_path / "losses.csv", denoise.loss_rows("L1", solutions), denoise.LOSS_COLUMNS)
-    back = read_csv(tmp_path / "results.csv")
-    assert [(row["lr"], row["alpha"], row["iterations"]) for row in back] == [(0.2, 0.5, 5), (0.2, 1.0, 5)]
-    assert back[0]["psnr"] == pytest.approx(rows[0]["psnr"]) and back[0]["image"] == "img0.png"
-    losses = read_csv(tmp_path / "losses.csv")
-    assert len(losses) == 2 * 6 and losses[5]["loss"] == pytest.approx(solutions[0].losses[5])
+    denoise_files.write_results(tmp_path / "results.csv", rows)
+    denoise_files.write_losses(tmp_path / "losses.csv", denoise.loss_rows("L1", solutions))
+    back = denoise_files.read_results(tmp_path / "results.csv")
+    assert back.to_dict("records") == rows  # every number read back as it was written
+    assert back[["lr", "alpha", "iterations"]].values.tolist() == [[0.2, 0.5, 5], [0.2, 1.0, 5]]
+    losses = denoise_files.read_losses(tmp_path / "losses.csv")
+    assert len(losses) == 2 * 6 and losses["loss"].iloc[5] == solutions[0].losses[5]
     no_reference = denoise.result_row("L1", solutions[0], denoise.to_pixels(solutions[0].image), None, "x.png")
-    write_csv(tmp_path / "plain.csv", [no_reference], denoise.RESULT_COLUMNS)
-    assert read_csv(tmp_path / "plain.csv")[0]["psnr"] is None
+    denoise_files.write_results(tmp_path / "plain.csv", [no_reference])
+    assert (tmp_path / "plain.csv").read_text().splitlines()[1].split(",")[5:7] == ["", ""]
+    assert denoise_files.read_results(tmp_path / "plain.csv")[["psnr", "ssim"]].isna().all(axis=None)
 
 
 def test_pixels_are_clipped_and_rounded_only_when_saved():
@@ -449,6 +451,6 @@ def test_figures_render(tmp_path):
         ),
     }
     for name, figure in figures.items():
-        plots_part1.save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
+        save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
         assert b"<svg" in (tmp_path / f"{name}.svg").read_bytes()[:2000]

@@ -4,28 +4,29 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from make_inputs import synthetic_cifar, write_npz
 
+from torchbasics.compare import mcnemar_summary, paired_correctness, run_comparison
 from torchbasics.errors import InputError
 from torchbasics.evaluate import (
     Analysis,
-    EvalOutputs,
     Predictions,
     confused_positions,
     confusion_counts,
     confusion_fractions,
-    mcnemar_summary,
-    paired_correctness,
     per_class_accuracy,
+    run_evaluation,
+    worst_class,
+)
+from torchbasics.evaluation_files import (
+    EvalOutputs,
     read_confused_images,
     read_confusion,
     read_per_class,
     read_predictions,
-    run_comparison,
-    run_evaluation,
-    worst_class,
     write_confusion,
 )
 from torchbasics.io import write_json
@@ -98,8 +99,17 @@ def test_confusion_csv_round_trip(tmp_path):
     fractions = confusion_fractions(confusion_counts(TRUE, PREDICTED, 3), NAMES)
     write_confusion(tmp_path / "confusion.csv", fractions, NAMES)
     assert (tmp_path / "confusion.csv").read_text().splitlines()[0] == "true/predicted,a,b,c"
-    read, names = read_confusion(tmp_path / "confusion.csv")
-    assert names == NAMES and np.array_equal(read, fractions)
+    read = read_confusion(tmp_path / "confusion.csv")
+    assert read.index.tolist() == read.columns.tolist() == NAMES and np.array_equal(read.to_numpy(), fractions)
+
+
+def test_a_confusion_csv_with_mismatched_labels_is_refused(tmp_path):
+    (tmp_path / "confusion.csv").write_text("true/predicted,a,b\nb,1.0,0.0\na,0.0,1.0\n")
+    with pytest.raises(InputError, match="row labels do not match"):
+        read_confusion(tmp_path / "confusion.csv")
+    (tmp_path / "confusion.csv").write_text("class,a,b\na,1.0,0.0\nb,0.0,1.0\n")
+    with pytest.raises(InputError, match="not a confusion matrix"):
+        read_confusion(tmp_path / "confusion.csv")
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -152,15 +162,17 @@ def test_mcnemar_summary_counts_the_discordant_pairs():
 
 
 def prediction_rows(true, predicted):
-    return [
-        {"index": 100 + i, "true": t, "predicted": p, "confidence": 0.5}
-        for i, (t, p) in enumerate(zip(true, predicted))
-    ]
+    return pd.DataFrame(
+        [
+            {"index": 100 + i, "true": t, "predicted": p, "confidence": 0.5}
+            for i, (t, p) in enumerate(zip(true, predicted))
+        ]
+    )
 
 
 def test_paired_correctness_pairs_by_image_index():
     first = prediction_rows(["a", "b", "c"], ["a", "c", "c"])
-    second = list(reversed(prediction_rows(["a", "b", "c"], ["b", "b", "c"])))
+    second = prediction_rows(["a", "b", "c"], ["b", "b", "c"]).iloc[::-1]
     first_right, second_right = paired_correctness(first, second, ("plain", "residual"))
     assert first_right.tolist() == [True, False, True]
     assert second_right.tolist() == [False, True, True]
@@ -239,13 +251,14 @@ def test_evaluation_writes_every_output(evaluation_inputs):
     assert (metrics["training_device"], metrics["training_precision"]) == ("cpu", "float32")
     assert metrics["training_threads"] == torch.load(checkpoints[1], weights_only=True)["threads"]
     predictions = read_predictions(folder / "plain" / "predictions.csv")
-    assert [row["index"] for row in predictions] == list(range(150, 350))  # indices into the npz
-    accuracy = np.mean([row["true"] == row["predicted"] for row in predictions])
+    assert predictions["index"].tolist() == list(range(150, 350))  # indices into the npz
+    accuracy = (predictions["true"] == predictions["predicted"]).mean()
     assert metrics["accuracy"] == pytest.approx(accuracy)
-    fractions, names = read_confusion(folder / "plain" / "confusion.csv")
-    assert fractions.shape == (10, 10) and np.allclose(fractions.sum(axis=1), 1) and len(names) == 10
+    fractions = read_confusion(folder / "plain" / "confusion.csv")
+    assert fractions.shape == (10, 10) and np.allclose(fractions.sum(axis=1), 1)
+    names = fractions.index.tolist()
     per_class = read_per_class(folder / "plain" / "per_class.csv")
-    assert [row["class"] for row in per_class] == names
+    assert per_class["class"].tolist() == names and per_class["n"].sum() == 200
     confused = read_confused_images(folder / "plain" / "confused_images.npz")
     assert len(confused["pixels"]) <= 5 and confused["pixels"].shape[1:] == (32, 32, 3)
     assert set(confused["true"]) <= {metrics["worst_class"]}

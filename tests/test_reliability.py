@@ -13,7 +13,7 @@ import yaml
 from conftest import REPO, run_snakemake
 from make_inputs import write_smoke_inputs
 
-from torchbasics import settings
+from torchbasics import denoise_files, settings
 from torchbasics.errors import InputError
 from torchbasics.fetch import fetch
 from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
@@ -72,6 +72,7 @@ def page_files(workdir, variants, comparison=True, denoise=None):
             path("results/denoise/results.csv"),
             {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png") for norm in ("L1", "L2")},
             path("results/denoise/figures/comparison.png"),
+            path("results/denoise/figures/psnr_heatmap.png"),
         ),
         variants={
             variant: VariantFiles(
@@ -98,6 +99,7 @@ def page_files(workdir, variants, comparison=True, denoise=None):
         if comparison
         else None,
         run_info=path("results/report/run_info.json"),
+        val_loss_figure=path("results/train/val_loss.png"),
     )
 
 
@@ -271,12 +273,9 @@ def test_a_new_seed_does_not_reprepare_an_npz_source(smoke_run_copy):
 
 def no_reference_denoise_files(smoke_run, tmp_path, norms=("L1", "L2")):
     """The smoke run's denoising files as a run without a clean original would have them."""
-    from torchbasics.tables import read_csv, write_csv
-
-    rows = [row for row in read_csv(smoke_run / "results" / "denoise" / "results.csv") if row["norm"] in norms]
-    for row in rows:
-        row["psnr"] = row["ssim"] = None
-    write_csv(tmp_path / "results.csv", rows, list(rows[0]))
+    results = denoise_files.read_results(smoke_run / "results" / "denoise" / "results.csv")
+    results = results[results["norm"].isin(norms)].assign(psnr=None, ssim=None)
+    denoise_files.write_results(tmp_path / "results.csv", results)
     best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
     best.update(
         criterion="no clean reference, so no judged best: the grid's centre setting",
@@ -308,10 +307,9 @@ def test_without_a_clean_original_the_page_names_no_best(smoke_run, tmp_path):
 def test_with_l2_alone_the_page_keeps_the_table_and_every_psnr(smoke_run, tmp_path):
     files = page_files(smoke_run, ["plain", "residual"])
     files.denoise.contact_sheets = {"L2": files.denoise.contact_sheets["L2"]}
-    from torchbasics.tables import read_csv, write_csv
-
-    rows = [row for row in read_csv(files.denoise.table) if row["norm"] == "L2"]
-    write_csv(tmp_path / "results.csv", rows, list(rows[0]))
+    results = denoise_files.read_results(files.denoise.table)
+    rows = results[results["norm"] == "L2"].to_dict("records")
+    denoise_files.write_results(tmp_path / "results.csv", rows)
     best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
     best["best"] = {"L2": best["best"]["L2"]}
     (tmp_path / "best.json").write_text(json.dumps(best))

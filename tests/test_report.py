@@ -15,7 +15,10 @@ def test_summary_answers_every_question_with_embedded_figures(smoke_run):
         assert question in page and question in markdown, question
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     embedded = re.findall(r'src="data:image/png;base64,', page)
-    assert len(linked) == len(embedded) >= 12  # 2 autograd, 3 denoise, 2 loss, 2x2 eval, 1 compare
+    # 2 autograd, 4 denoise (2 contact sheets, comparison, PSNR heatmap), 3 training, 2x2 eval, 1 compare
+    assert len(linked) == len(embedded) >= 14
+    for figure in ("denoise/figures/psnr_heatmap.png", "train/val_loss.png"):
+        assert figure in markdown, figure
     assert "http" not in re.sub(r"https://json-schema[^\s\"]*", "", page.split("<pre>")[0])  # nothing fetched
     for section in ("How this run was made", "sha256", "torch"):
         assert section in page

@@ -10,7 +10,13 @@ from conftest import REPO, run_snakemake
 from make_inputs import write_parrot_pair
 
 from torchbasics.images import load_rgb
-from torchbasics.tables import read_csv
+from torchbasics.io import read_table, table_rows
+
+
+def rows_of(path):
+    """A CSV's rows as plain values, an empty cell as None."""
+    return table_rows(read_table(path, (), "a table"))
+
 
 FIGURE_STEMS = [
     "autograd/gradient",
@@ -29,7 +35,7 @@ def settings():
 
 
 def test_autograd_tables(smoke_run, settings):
-    rows = read_csv(smoke_run / "results" / "autograd" / "gradients.csv")
+    rows = rows_of(smoke_run / "results" / "autograd" / "gradients.csv")
     assert len(rows) == settings["autograd"]["n_points"]
     for row in rows:
         assert abs(row["x"]) <= math.pi
@@ -38,7 +44,7 @@ def test_autograd_tables(smoke_run, settings):
     assert summary["gradient_at_quarter_pi"] == pytest.approx(math.sqrt(0.5), abs=1e-6)
     assert summary["max_abs_error"] == pytest.approx(max(row["abs_error"] for row in rows))
     assert summary["device"] in ("cpu", "cuda")
-    convergence = read_csv(smoke_run / "results" / "autograd" / "convergence.csv")
+    convergence = rows_of(smoke_run / "results" / "autograd" / "convergence.csv")
     assert len(convergence) == 2 * settings["autograd"]["convergence_max_terms"]
     float64 = [row["max_value_error"] for row in convergence if row["dtype"] == "float64"]
     assert float64[-1] < 1e-9 < float64[0]
@@ -46,7 +52,7 @@ def test_autograd_tables(smoke_run, settings):
 
 def test_denoise_tables_and_images(smoke_run, settings):
     grid = settings["denoise"]
-    rows = read_csv(smoke_run / "results" / "denoise" / "results.csv")
+    rows = rows_of(smoke_run / "results" / "denoise" / "results.csv")
     assert len(rows) == len(grid["norms"]) * len(grid["lr"]) * len(grid["alpha"])
     noisy = load_rgb(smoke_run / "resources" / "parrot" / "noisy.png")
     best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
@@ -58,7 +64,7 @@ def test_denoise_tables_and_images(smoke_run, settings):
         chosen = best["best"][norm]
         assert chosen["psnr"] == max(row["psnr"] for row in rows if row["norm"] == norm)
         assert chosen["psnr"] > best["noisy"]["psnr"] + 2  # denoising the made-up image must help
-        losses = read_csv(smoke_run / "results" / "denoise" / norm / "losses.csv")
+        losses = rows_of(smoke_run / "results" / "denoise" / norm / "losses.csv")
         assert len(losses) == len(grid["lr"]) * len(grid["alpha"]) * (grid["iterations"] + 1)
     assert best["better_norm"] in grid["norms"]
 
@@ -82,7 +88,7 @@ def test_denoising_without_a_clean_reference(tmp_path):
         "data={parrot: {clean: null}}",
         "denoise={iterations: 5, lr: [0.5], alpha: [0.5, 1.0, 2.0]}",
     )
-    rows = read_csv(tmp_path / "results" / "denoise" / "results.csv")
+    rows = rows_of(tmp_path / "results" / "denoise" / "results.csv")
     assert len(rows) == 2 * 3
     assert all(row["psnr"] is None and row["ssim"] is None for row in rows)
     assert all(row["final_loss"] > 0 for row in rows)

@@ -11,10 +11,10 @@ import torch
 from conftest import REPO
 from make_inputs import synthetic_cifar, write_npz
 
-from torchbasics.data import load_splits
+from torchbasics.cifar10 import load_splits
 from torchbasics.errors import InputError
 from torchbasics.fetch import file_digest
-from torchbasics.select import read_history
+from torchbasics.history import read_history
 from torchbasics.train import (
     ResumeFolder,
     RunOutputs,
@@ -91,9 +91,9 @@ def assert_same_weights(first, second):
 
 def test_a_run_records_every_epoch(reference):
     history = read_history(reference / "history.csv")
-    assert [row["epoch"] for row in history] == [1, 2, 3]
-    assert all(row["device"] == "cpu" and row["seconds"] > 0 and row["images_per_s"] > 0 for row in history)
-    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert (history["device"] == "cpu").all() and (history["seconds"] > 0).all() and (history["images_per_s"] > 0).all()
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]  # it learns
     for epoch in (1, 2, 3):
         state = torch.load(reference / f"epoch_{epoch:02d}.pt", weights_only=True)
         assert (state["variant"], state["epoch"], state["seed"], state["device"]) == ("plain", epoch, 11, "cpu")
@@ -127,7 +127,7 @@ KILLED_RUN = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     import torch
-    from torchbasics.data import load_splits
+    from torchbasics.cifar10 import load_splits
     from torchbasics.train import RunOutputs, TrainSettings, train_variant
 
     torch.set_num_threads(1)
@@ -274,7 +274,7 @@ def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
     for epoch in (1, 2):
         assert_same_weights(tmp_path / "first" / f"epoch_{epoch:02d}.pt", tmp_path / "second" / f"epoch_{epoch:02d}.pt")
     history = read_history(tmp_path / "first" / "history.csv")
-    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]  # it learns
 
 
 def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
@@ -296,19 +296,19 @@ def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
     assert learning_columns(tmp_path / "first" / "history.csv") == learning_columns(tmp_path / "second" / "history.csv")
     assert_same_weights(tmp_path / "first" / "epoch_02.pt", tmp_path / "second" / "epoch_02.pt")
     history = read_history(tmp_path / "first" / "history.csv")
-    assert all(row["precision"] == "bfloat16" and row["threads"] == 1 for row in history)
+    assert (history["precision"] == "bfloat16").all() and (history["threads"] == 1).all()
     state = torch.load(tmp_path / "first" / "epoch_02.pt", weights_only=True)
     assert state["precision"] == "bfloat16"
     assert all(tensor.dtype == torch.float32 for tensor in state["model"].values())  # the weights stay float32
-    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]  # it learns
 
 
 def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
     float32 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 1})
     train(npz, tmp_path / "float32", float32)
     train(npz, tmp_path / "bfloat16", TrainSettings(**{**float32.__dict__, "precision": "bfloat16"}))
-    (float32_row,) = read_history(tmp_path / "float32" / "history.csv")
-    (bfloat16_row,) = read_history(tmp_path / "bfloat16" / "history.csv")
+    (float32_row,) = read_history(tmp_path / "float32" / "history.csv").to_dict("records")
+    (bfloat16_row,) = read_history(tmp_path / "bfloat16" / "history.csv").to_dict("records")
     # the forward pass really ran in bfloat16 (its loss differs), and only by bfloat16's rounding
     assert float32_row["train_loss"] != bfloat16_row["train_loss"]
     assert bfloat16_row["train_loss"] == pytest.approx(float32_row["train_loss"], rel=0.05)

@@ -16,6 +16,7 @@ localrules:
     plot_evaluate_confused,
     compare,
     plot_compare,
+    plot_val_loss_variants,
 
 
 rule train:
@@ -190,6 +191,28 @@ rule plot_compare:
         variants=COMPARED_VARIANTS,
     script:
         "../scripts/plot_compare.py"
+
+
+rule plot_val_loss_variants:
+    input:
+        histories=expand(rules.train.output.history, variant=VARIANTS),
+        best=expand(rules.select_epoch.output.best, variant=VARIANTS),
+        plotting_code=PLOTTING_CODE["part2"],
+    output:
+        png=report(
+            "results/train/val_loss.png",
+            caption="../report/train_val_loss.rst",
+            category="Training",
+        ),
+        svg="results/train/val_loss.svg",
+    log:
+        "logs/plot_val_loss_variants.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        variants=VARIANTS,
+    script:
+        "../scripts/plot_val_loss_variants.py"
 
 
 # Stage target: every final output of training, selection, evaluation and comparison.

@@ -71,8 +71,8 @@ def shaping_settings(stage_config):
 # The plotting modules, as inputs of the plot rules: Snakemake tracks a rule's own script but not what it
 # imports, so without these a change of a figure's code or style would not re-run its plot.
 PLOTTING_CODE = {
-    "part1": workflow.source_path("../scripts/torchbasics/plots_part1.py"),
-    "part2": workflow.source_path("../scripts/torchbasics/plots_part2.py"),
+    part: [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in (f"plots_{part}", "figures")]
+    for part in ("part1", "part2")
 }
 
 
@@ -108,9 +108,12 @@ def summary_inputs(wildcards):
         "denoise_table": rules.denoise_summary.output.table,
         "denoise_contact_sheets": expand(rules.denoise_plot_contact_sheet.output.png, norm=DENOISE["norms"]),
         "denoise_comparison_figure": rules.denoise_plot_comparison.output.png,
+        # empty without a clean original: no PSNR to map
+        "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
         # one per variant, in the order of params.variants
         "train_best": expand(rules.select_epoch.output.best, variant=VARIANTS),
         "train_loss_figures": expand(rules.plot_train_loss.output.png, variant=VARIANTS),
+        "train_val_loss_figure": rules.plot_val_loss_variants.output.png,
         "eval_metrics": expand(rules.evaluate.output.metrics, variant=VARIANTS),
         "eval_per_class": expand(rules.evaluate.output.per_class, variant=VARIANTS),
         "eval_confusion": expand(rules.evaluate.output.confusion, variant=VARIANTS),
@@ -155,6 +158,7 @@ def denoise_targets(wildcards=None):
         *expand(rules.denoise_plot_contact_sheet.output, norm=DENOISE["norms"]),
         *rules.denoise_plot_comparison.output,
         *rules.denoise_plot_loss_curves.output,
+        *(rules.denoise_plot_psnr_heatmap.output if has_clean_parrot() else []),
     ]
 
 
@@ -168,7 +172,7 @@ def classifier_targets(wildcards=None):
         *rules.plot_evaluate_confused.output,
     ]
     compared = [*rules.compare.output, *rules.plot_compare.output] if COMPARE else []
-    return [*expand(per_variant, variant=VARIANTS), *compared]
+    return [*expand(per_variant, variant=VARIANTS), *rules.plot_val_loss_variants.output, *compared]
 
 
 def report_targets(wildcards=None):

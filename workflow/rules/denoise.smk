@@ -11,6 +11,7 @@ localrules:
     denoise_plot_contact_sheet,
     denoise_plot_comparison,
     denoise_plot_loss_curves,
+    denoise_plot_psnr_heatmap,
 
 
 rule denoise_grid:
@@ -114,6 +115,28 @@ rule denoise_plot_loss_curves:
         "../../envs/torchbasics.yaml"
     params:
         figure="loss_curves",
+    script:
+        "../scripts/denoise_plot.py"
+
+
+# PSNR needs the clean original: without one the results hold no PSNR, and no target asks for this figure.
+rule denoise_plot_psnr_heatmap:
+    input:
+        table=rules.denoise_summary.output.table,
+        plotting_code=PLOTTING_CODE["part1"],
+    output:
+        png=report(
+            "results/denoise/figures/psnr_heatmap.png",
+            caption="../report/denoise_psnr_heatmap.rst",
+            category="Denoising",
+        ),
+        svg="results/denoise/figures/psnr_heatmap.svg",
+    log:
+        "logs/denoise/plot_psnr_heatmap.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        figure="psnr_heatmap",
     script:
         "../scripts/denoise_plot.py"
 

@@ -4,7 +4,6 @@ import logging
 
 from torchbasics import autograd
 from torchbasics.runtime import resolve_device, run_script
-from torchbasics.tables import write_csv
 
 
 def main(snakemake):
@@ -15,7 +14,7 @@ def main(snakemake):
         for dtype in autograd.DTYPES
         for row in autograd.convergence(params.max_terms, params.n_points, dtype, device)
     ]
-    write_csv(snakemake.output.table, rows, autograd.CONVERGENCE_COLUMNS)
+    autograd.write_convergence(snakemake.output.table, rows)
     for row in rows:
         if row["n_terms"] == params.max_terms:
             logging.getLogger("torchbasics").info(

@@ -5,14 +5,13 @@ import logging
 from torchbasics import autograd
 from torchbasics.io import write_json
 from torchbasics.runtime import resolve_device, run_script
-from torchbasics.tables import write_csv
 
 
 def main(snakemake):
     params = snakemake.params
     device = resolve_device(snakemake.config["autograd"]["device"])  # not a param: it changes no result
     study = autograd.gradient_study(params.n_terms, params.n_points, params.seed, params.dtype, device)
-    write_csv(snakemake.output.table, study.rows(), autograd.GRADIENT_COLUMNS)
+    autograd.write_gradients(snakemake.output.table, study.rows())
     summary = study.summary(device)
     write_json(snakemake.output.summary, summary)
     logging.getLogger("torchbasics").info(

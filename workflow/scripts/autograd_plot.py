@@ -1,18 +1,18 @@
 """Entry script of the autograd plot rules: one figure (params.figure) from the stage's tables, as PNG and SVG."""
 
-from torchbasics import plots_part1
+from torchbasics import autograd, plots_part1
+from torchbasics.figures import save_figure
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
-from torchbasics.tables import read_csv
 
 
 def gradient(snakemake):
     summary = read_json(snakemake.input.summary)
-    return plots_part1.gradient_figure(read_csv(snakemake.input.table), summary["n_terms"])
+    return plots_part1.gradient_figure(autograd.read_gradients(snakemake.input.table), summary["n_terms"])
 
 
 def convergence(snakemake):
-    return plots_part1.convergence_figure(read_csv(snakemake.input.table))
+    return plots_part1.convergence_figure(autograd.read_convergence(snakemake.input.table))
 
 
 FIGURES = {"gradient": gradient, "convergence": convergence}
@@ -20,7 +20,7 @@ FIGURES = {"gradient": gradient, "convergence": convergence}
 
 def main(snakemake):
     figure = FIGURES[snakemake.params.figure](snakemake)
-    plots_part1.save_figure(figure, snakemake.output.png, snakemake.output.svg)
+    save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 
 run_script(snakemake, main)

@@ -1,6 +1,6 @@
 """Entry script of rule compare: the variants side by side and McNemar's test on their paired predictions."""
 
-from torchbasics.evaluate import run_comparison
+from torchbasics.compare import run_comparison
 from torchbasics.runtime import run_script
 
 

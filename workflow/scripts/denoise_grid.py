@@ -2,10 +2,9 @@
 
 import torch
 
-from torchbasics import denoise, images
+from torchbasics import denoise, denoise_files, images
 from torchbasics.grid import grid_settings
 from torchbasics.runtime import resolve_device, run_script
-from torchbasics.tables import write_csv
 
 
 def main(snakemake):
@@ -26,8 +25,8 @@ def main(snakemake):
         pixels = denoise.to_pixels(solution.image)
         images.save_png(pixels, target)
         rows.append(denoise.result_row(snakemake.wildcards.norm, solution, pixels, reference, target))
-    write_csv(snakemake.output.table, rows, denoise.RESULT_COLUMNS)
-    write_csv(snakemake.output.losses, denoise.loss_rows(snakemake.wildcards.norm, solutions), denoise.LOSS_COLUMNS)
+    denoise_files.write_results(snakemake.output.table, rows)
+    denoise_files.write_losses(snakemake.output.losses, denoise.loss_rows(snakemake.wildcards.norm, solutions))
 
 
 run_script(snakemake, main)

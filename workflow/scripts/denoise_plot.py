@@ -1,15 +1,15 @@
 """Entry script of the denoising plot rules: one figure (params.figure) from the stage's tables and images."""
 
-from collections import defaultdict
+import pandas as pd
 
-from torchbasics import images, plots_part1
+from torchbasics import denoise_files, images, plots_part1
+from torchbasics.figures import save_figure
 from torchbasics.io import read_json
 from torchbasics.runtime import run_script
-from torchbasics.tables import read_csv
 
 
 def contact_sheet(snakemake):
-    rows = read_csv(snakemake.input.table)
+    rows = denoise_files.read_results(snakemake.input.table).to_dict("records")
     lrs = list(dict.fromkeys(row["lr"] for row in rows))
     alphas = list(dict.fromkeys(row["alpha"] for row in rows))
     return plots_part1.contact_sheet(
@@ -49,28 +49,35 @@ def comparison(snakemake):
 def loss_curves(snakemake):
     curves = {}
     for table in snakemake.input.losses:
-        rows = read_csv(table)
-        lines = defaultdict(lambda: ([], []))  # (lr, alpha) -> (iterations, losses)
-        for row in rows:
-            iterations, losses = lines[row["lr"], row["alpha"]]
-            iterations.append(row["iteration"])
-            losses.append(row["loss"])
-        curves[rows[0]["norm"]] = dict(lines)
+        losses = denoise_files.read_losses(table)
+        curves[losses["norm"].iloc[0]] = {
+            setting: (line["iteration"].tolist(), line["loss"].tolist())
+            for setting, line in losses.groupby(["lr", "alpha"], sort=False)
+        }
     return plots_part1.loss_curves_figure(curves)
 
 
+def psnr_heatmap(snakemake):
+    return plots_part1.psnr_heatmap(denoise_files.read_results(snakemake.input.table))
+
+
 def _quality_title(row):
-    if row["psnr"] is None:
+    if pd.isna(row["psnr"]):  # no clean original: NaN in a table, None in best.json
         return f"final loss {row['final_loss']:.4g}"
     return f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}"
 
 
-FIGURES = {"contact_sheet": contact_sheet, "comparison": comparison, "loss_curves": loss_curves}
+FIGURES = {
+    "contact_sheet": contact_sheet,
+    "comparison": comparison,
+    "loss_curves": loss_curves,
+    "psnr_heatmap": psnr_heatmap,
+}
 
 
 def main(snakemake):
     figure = FIGURES[snakemake.params.figure](snakemake)
-    plots_part1.save_figure(figure, snakemake.output.png, snakemake.output.svg)
+    save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 
 run_script(snakemake, main)

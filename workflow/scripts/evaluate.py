@@ -4,7 +4,8 @@ from pathlib import Path
 
 import torch
 
-from torchbasics.evaluate import EvalOutputs, run_evaluation
+from torchbasics.evaluate import run_evaluation
+from torchbasics.evaluation_files import EvalOutputs
 from torchbasics.runtime import claim_device, run_script
 
 

@@ -1,7 +1,8 @@
 """Entry script of rule plot_compare: per-class test accuracy of the variants side by side."""
 
-from torchbasics.evaluate import read_per_class
-from torchbasics.plots_part2 import per_class_comparison, save_figure
+from torchbasics.evaluation_files import read_per_class
+from torchbasics.figures import save_figure
+from torchbasics.plots_part2 import per_class_comparison
 from torchbasics.runtime import run_script
 
 

@@ -1,7 +1,8 @@
 """Entry script of rule plot_evaluate_confused: test images of the worst class taken for its most confused class."""
 
-from torchbasics.evaluate import read_confused_images
-from torchbasics.plots_part2 import confused_images, save_figure
+from torchbasics.evaluation_files import read_confused_images
+from torchbasics.figures import save_figure
+from torchbasics.plots_part2 import confused_images
 from torchbasics.runtime import run_script
 
 

@@ -1,13 +1,14 @@
 """Entry script of rule plot_evaluate_confusion: the labelled confusion matrix of a variant's test predictions."""
 
-from torchbasics.evaluate import read_confusion
-from torchbasics.plots_part2 import confusion_heatmap, save_figure
+from torchbasics.evaluation_files import read_confusion
+from torchbasics.figures import save_figure
+from torchbasics.plots_part2 import confusion_heatmap
 from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    fractions, label_names = read_confusion(snakemake.input.confusion)
-    figure = confusion_heatmap(fractions, label_names, f"{snakemake.wildcards.variant}: test confusion matrix")
+    fractions = read_confusion(snakemake.input.confusion)
+    figure = confusion_heatmap(fractions, f"{snakemake.wildcards.variant}: test confusion matrix")
     save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 

@@ -1,9 +1,10 @@
 """Entry script of rule plot_train_loss: training and validation loss per epoch, the chosen epoch marked."""
 
+from torchbasics.figures import save_figure
+from torchbasics.history import read_history
 from torchbasics.io import read_json
-from torchbasics.plots_part2 import loss_curves, save_figure
+from torchbasics.plots_part2 import loss_curves
 from torchbasics.runtime import run_script
-from torchbasics.select import read_history
 
 
 def main(snakemake):

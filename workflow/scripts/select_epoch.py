@@ -1,8 +1,8 @@
 """Entry script of rule select_epoch: the epoch with the lowest validation loss, into best.json."""
 
+from torchbasics.history import read_history, selection_summary
 from torchbasics.io import write_json
 from torchbasics.runtime import run_script
-from torchbasics.select import read_history, selection_summary
 
 
 def main(snakemake):

@@ -35,10 +35,12 @@ def page_files(snakemake) -> PageFiles:
             table=files.denoise_table,
             contact_sheets=dict(zip(snakemake.params.norms, files.denoise_contact_sheets)),
             comparison_figure=files.denoise_comparison_figure,
+            psnr_heatmap=files.denoise_psnr_heatmap or None,  # an empty list without a clean original
         ),
         variants=variants,
         comparison=comparison,
         run_info=files.run_info,
+        val_loss_figure=files.train_val_loss_figure,
     )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
 from .errors import InputError
+from .io import read_table, write_table
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 GRADIENT_COLUMNS = ["x", "dzdx", "cos_x", "abs_error"]
@@ -134,3 +136,23 @@ def convergence(max_terms: int, n_points: int, dtype: str, device: str) -> list[
             }
         )
     return rows
+
+
+# ------------------------------------------------------------------------------------------- the tables
+
+
+def write_gradients(path, rows: list[dict]) -> None:
+    write_table(path, pd.DataFrame(rows, columns=GRADIENT_COLUMNS))
+
+
+def read_gradients(path) -> pd.DataFrame:
+    return read_table(path, GRADIENT_COLUMNS, "a gradient table", numbers=GRADIENT_COLUMNS)
+
+
+def write_convergence(path, rows: list[dict]) -> None:
+    write_table(path, pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS))
+
+
+def read_convergence(path) -> pd.DataFrame:
+    numbers = [column for column in CONVERGENCE_COLUMNS if column != "dtype"]
+    return read_table(path, CONVERGENCE_COLUMNS, "a convergence table", numbers=numbers)

@@ -406,10 +406,18 @@ def _read_labels(path: Path) -> tuple[np.ndarray, list[str]]:
         raise InputError(f"{path}: not a prepared CIFAR-10 npz ({error})") from error
 
 
-def load_splits(
-    npz_path: str | Path, split_config: dict, names=SPLITS
-) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
-    """The named splits of the prepared npz, read once: {name: (X uint8 (n, 32, 32, 3), y int64 (n,), names)}.
+@dataclass
+class Split:
+    """One split of the prepared npz."""
+
+    X: np.ndarray  # (n, 32, 32, 3) uint8
+    y: np.ndarray  # (n,) int64
+    label_names: list[str]
+    start: int  # index of the split's first image in the npz, to name images by their npz index
+
+
+def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, Split]:
+    """The named splits of the prepared npz, read once.
 
     Only the named splits need be in ``split_config``; each is checked (in range, every class present) here,
     where it is used, since the npz is prepared without regard to the split.
@@ -418,5 +426,6 @@ def load_splits(
     ranges = split_ranges(split_config, len(dataset.X), str(npz_path), names)
     check_splits_hold_every_class(dataset.y, dataset.label_names, ranges, str(npz_path))
     return {
-        name: (dataset.X[slice(*ranges[name])], dataset.y[slice(*ranges[name])], dataset.label_names) for name in names
+        name: Split(X=dataset.X[start:stop], y=dataset.y[start:stop], label_names=dataset.label_names, start=start)
+        for name, (start, stop) in ((name, ranges[name]) for name in names)
     }

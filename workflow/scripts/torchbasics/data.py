@@ -1,4 +1,4 @@
-"""The CIFAR-10 splits, and the two sources of training batches over them.
+"""The two sources of training batches over a CIFAR-10 split (``cifar10.Split``).
 
 Images stay uint8 (32, 32, 3) all the way into the batch: converting and augmenting them is the augmentation's
 job (``torchbasics.augment``), done per batch. Both sources yield the same batches in the same order for the
@@ -11,32 +11,11 @@ same generator (``shuffled_order``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import cifar10
-from .cifar10 import SPLITS
 from .errors import InputError
-
-
-@dataclass
-class Split:
-    X: np.ndarray  # (n, 32, 32, 3) uint8
-    y: np.ndarray  # (n,) int64
-    label_names: list[str]
-    start: int  # index of the split's first image in the npz, to name images by their npz index
-
-
-def load_splits(npz_path: str | Path, split_config: dict, names=SPLITS) -> dict[str, Split]:
-    """The named splits of the prepared npz."""
-    return {
-        name: Split(X=X, y=y, label_names=label_names, start=int(split_config[name][0]))
-        for name, (X, y, label_names) in cifar10.load_splits(npz_path, split_config, names).items()
-    }
 
 
 class CifarImages(Dataset):

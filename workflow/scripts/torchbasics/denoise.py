@@ -13,12 +13,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from . import quality
 from .errors import InputError
 from .grid import Setting
+from .io import table_rows
 from .tensors import images_to_tensor
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,6 @@ log = logging.getLogger(__name__)
 NORMS = ("L1", "L2")
 # The fast path (the closed-form gradient, fused) and the reference it is tested against (autograd).
 IMPLEMENTATIONS = ("fast", "reference")
-RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
-LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
 
 
 @dataclass
@@ -340,8 +340,8 @@ def check_reference(noisy: np.ndarray, clean: np.ndarray | None, noisy_path, cle
 def result_row(
     norm: str, solution: Solution, pixels: np.ndarray, reference: torch.Tensor | None, image_path: str
 ) -> dict:
-    """One setting's row of ``RESULT_COLUMNS``. Quality is measured on the saved 8-bit image, which is what
-    anyone can recompute from the PNG."""
+    """One setting's row of ``denoise_files.RESULT_COLUMNS``. Quality is measured on the saved 8-bit image, which
+    is what anyone can recompute from the PNG."""
     measured = quality.measure(to_tensor(pixels)[0], None if reference is None else reference[0])
     return {
         "norm": norm,
@@ -356,7 +356,7 @@ def result_row(
 
 
 def loss_rows(norm: str, solutions: list[Solution]) -> list[dict]:
-    """The loss curve of every setting, long format (``LOSS_COLUMNS``)."""
+    """The loss curve of every setting, long format (``denoise_files.LOSS_COLUMNS``)."""
     return [
         {"norm": norm, "lr": solution.setting.lr, "alpha": solution.setting.alpha, "iteration": iteration, "loss": loss}
         for solution in solutions
@@ -364,16 +364,16 @@ def loss_rows(norm: str, solutions: list[Solution]) -> list[dict]:
     ]
 
 
-def summarise(rows: list[dict], noisy_quality: dict) -> dict:
-    """Which setting of each norm did best, and which norm did better, from the rows of every norm.
+def summarise(results: pd.DataFrame, noisy_quality: dict) -> dict:
+    """Which setting of each norm did best, and which norm did better, from the results of every norm.
 
     With a clean reference "best" means highest PSNR. Without one there is no judging: the grid's centre
     setting (middle lr, middle alpha) is named instead, and ``criterion`` says so.
     """
-    norms = list(dict.fromkeys(row["norm"] for row in rows))
-    has_reference = all(row["psnr"] is not None for row in rows)
+    norms = list(dict.fromkeys(results["norm"]))
+    has_reference = bool(results["psnr"].notna().all())
     pick = _highest_psnr if has_reference else _grid_centre
-    best = {norm: pick([row for row in rows if row["norm"] == norm]) for norm in norms}
+    best = {norm: pick(results[results["norm"] == norm]) for norm in norms}
     summary = {
         "criterion": "highest PSNR against the clean reference"
         if has_reference
@@ -390,12 +390,13 @@ def summarise(rows: list[dict], noisy_quality: dict) -> dict:
     return summary
 
 
-def _highest_psnr(rows: list[dict]) -> dict:
-    return dict(max(rows, key=lambda row: row["psnr"]))
+def _highest_psnr(results: pd.DataFrame) -> dict:
+    # argmax takes the first of equal PSNRs: ties go to the earlier setting of the grid
+    return table_rows(results.iloc[[int(results["psnr"].to_numpy(dtype=float).argmax())]])[0]
 
 
-def _grid_centre(rows: list[dict]) -> dict:
-    lrs = sorted({row["lr"] for row in rows})
-    alphas = sorted({row["alpha"] for row in rows})
+def _grid_centre(results: pd.DataFrame) -> dict:
+    lrs = sorted(set(results["lr"]))
+    alphas = sorted(set(results["alpha"]))
     lr, alpha = lrs[(len(lrs) - 1) // 2], alphas[(len(alphas) - 1) // 2]
-    return dict(next(row for row in rows if row["lr"] == lr and row["alpha"] == alpha))
+    return table_rows(results[(results["lr"] == lr) & (results["alpha"] == alpha)].head(1))[0]

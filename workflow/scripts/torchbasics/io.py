@@ -1,4 +1,8 @@
-"""Atomic file output: a target either appears complete or not at all."""
+"""Atomic file output (a target either appears complete or not at all), and the JSON and CSV files it writes.
+
+CSV tables go through pandas both ways. Floats are written in full (the shortest text that reads back as the same
+number), so equal numbers give equal files and a table read back holds the very numbers that were written.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
 
 
 @contextlib.contextmanager
@@ -40,6 +48,52 @@ def write_json(target: str | os.PathLike, data: Any) -> None:
 
 def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text())
+
+
+# The cells read as missing: empty (how a missing value is written) and nan (a number that is not one, such as
+# the loss of a diverged epoch). pandas' longer default list would also turn words like "None" or "NA" into NaN.
+MISSING_CELLS = ("", "nan", "NaN")
+
+
+def write_table(target: str | os.PathLike, table: pd.DataFrame, missing: str = "") -> None:
+    """Write ``table`` as CSV (header, no index), atomically; a missing value (None, NaN) becomes ``missing``."""
+    with atomic_path(target, suffix=".csv") as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", na_rep=missing)
+
+
+def read_table(path: str | os.PathLike, columns: Iterable[str], what: str, numbers: Iterable[str] = ()) -> pd.DataFrame:
+    """The CSV at ``path``, checked to have (at least) ``columns`` and numbers in the ``numbers`` columns.
+
+    ``what`` names the table in errors, which all name the file (and the line of a malformed value).
+    """
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=list(MISSING_CELLS))
+    except (OSError, ValueError) as error:  # pandas' parser errors are ValueErrors
+        raise InputError(f"{path}: cannot read {what} ({error})") from error
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise InputError(f"{path}: not {what}: column(s) {', '.join(missing)} missing")
+    return as_numbers(table, numbers, path)
+
+
+def as_numbers(table: pd.DataFrame, columns: Iterable[str], path) -> pd.DataFrame:
+    """``table`` with ``columns`` as numbers; a cell that is neither a number nor missing is refused with its line."""
+    for column in columns:
+        cells = table[column]
+        values = pd.to_numeric(cells, errors="coerce")
+        malformed = values.isna() & cells.notna()
+        if malformed.any():
+            position = int(malformed.to_numpy().argmax())
+            raise InputError(
+                f"{path}, line {position + 2}: malformed value {cells.iloc[position]!r} in column {column!r}"
+            )  # line 1 is the header
+        table[column] = values
+    return table
+
+
+def table_rows(table: pd.DataFrame) -> list[dict]:
+    """The rows of ``table`` as dicts of plain Python values, a missing value as None (as JSON writes null)."""
+    return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
 def _current_umask() -> int:

@@ -1,51 +1,41 @@
 """The figures of part 1 (autograd and denoising), drawn only from the tables and images the compute rules wrote.
 
-Every figure is saved as PNG and SVG. Matplotlib runs on the Agg backend: jobs have no display.
+Every figure is saved as PNG and SVG by figures.save_figure.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
+from .errors import InputError
+from .figures import plt
 
-from .io import atomic_path  # noqa: E402
-
-PNG_DPI = 150
 TILE_INCHES = 3.2  # width of one image tile; heights follow the image's aspect ratio
-
-
-def save_figure(figure, png: str | os.PathLike, svg: str | os.PathLike) -> None:
-    """Save ``figure`` as PNG and SVG, each atomically, and release it."""
-    for target, kind in ((png, "png"), (svg, "svg")):
-        with atomic_path(target, suffix="." + kind) as tmp:
-            figure.savefig(tmp, format=kind, dpi=PNG_DPI, bbox_inches="tight")
-    plt.close(figure)
 
 
 # ------------------------------------------------------------------------------------------- autograd
 
 
-def gradient_figure(rows: list[dict], n_terms: int):
+def gradient_figure(gradients: pd.DataFrame, n_terms: int):
     """dz/dx at the sampled points over the exact derivative cos(x)."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
     curve = np.linspace(-math.pi, math.pi, 400)
     axes.plot(curve, np.cos(curve), color="0.6", linewidth=2.5, label="cos(x)")
     axes.scatter(
-        [row["x"] for row in rows],
-        [row["dzdx"] for row in rows],
+        gradients["x"],
+        gradients["dzdx"],
         s=14,
         color="C3",
         zorder=3,
-        label=f"dz/dx by autograd ({len(rows)} points)",
+        label=f"dz/dx by autograd ({len(gradients)} points)",
     )
-    worst = max(row["abs_error"] for row in rows)
+    worst = gradients["abs_error"].max()
     axes.set(
         xlabel="x",
         ylabel="dz/dx",
@@ -57,17 +47,17 @@ def gradient_figure(rows: list[dict], n_terms: int):
     return figure
 
 
-def convergence_figure(rows: list[dict]):
+def convergence_figure(convergence: pd.DataFrame):
     """Max error of the series' value and of its autograd gradient against the number of terms, log scale."""
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for dtype, marker in (("float64", "o"), ("float32", "s")):
-        dtype_rows = [row for row in rows if row["dtype"] == dtype]
-        terms = [row["n_terms"] for row in dtype_rows]
+        dtype_rows = convergence[convergence["dtype"] == dtype]
+        terms = dtype_rows["n_terms"]
         for column, label, color in (
             ("max_value_error", "value vs sin", "C0"),
             ("max_gradient_error", "gradient vs cos", "C1"),
         ):
-            errors = [max(row[column], np.finfo(float).tiny) for row in dtype_rows]  # log axes cannot show 0
+            errors = dtype_rows[column].clip(lower=np.finfo(float).tiny)  # log axes cannot show 0
             axes.semilogy(
                 terms,
                 errors,
@@ -149,6 +139,26 @@ def loss_curves_figure(curves: dict[str, dict[tuple[float, float], tuple[list[in
         ax.set(xlabel="iteration", ylabel="loss", title=f"{norm} loss of every setting")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, ncol=2)
+    return figure
+
+
+def psnr_heatmap(results: pd.DataFrame):
+    """PSNR of every setting, one panel per norm (rows lr, columns alpha), each cell annotated and the best one
+    outlined. Every panel shares one colour scale, so that the norms compare by colour too."""
+    if results["psnr"].isna().any():
+        raise InputError("the results hold no PSNR (no clean original was configured): there is nothing to map")
+    norms = list(dict.fromkeys(results["norm"]))
+    figure, axes = plt.subplots(1, len(norms), figsize=(5 * len(norms), 4), squeeze=False, layout="constrained")
+    low, high = results["psnr"].min(), results["psnr"].max()
+    for ax, norm in zip(axes[0], norms):
+        grid = results[results["norm"] == norm].pivot(index="lr", columns="alpha", values="psnr")
+        sns.heatmap(
+            grid, ax=ax, annot=True, fmt=".2f", cmap="viridis", vmin=low, vmax=high, cbar_kws={"label": "PSNR (dB)"}
+        )
+        row, column = np.unravel_index(np.nanargmax(grid.to_numpy()), grid.shape)
+        ax.add_patch(Rectangle((column, row), 1, 1, fill=False, edgecolor="red", linewidth=2))
+        ax.set(xlabel="alpha", ylabel="lr", title=f"{norm}: PSNR against the clean original")
+        ax.tick_params(axis="y", labelrotation=0)
     return figure
 
 

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")  # no display on cluster nodes, and the same output everywhere
 
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
-import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
 
 from .errors import InputError  # noqa: E402
-from .io import atomic_path  # noqa: E402
 
 
-def save_figure(figure: plt.Figure, png: str | Path, svg: str | Path) -> None:
-    """Write the figure as PNG and SVG, each atomically, and free it."""
-    for path, file_format in ((png, "png"), (svg, "svg")):
-        with atomic_path(path, suffix="." + file_format) as tmp:
-            figure.savefig(tmp, format=file_format, dpi=150, bbox_inches="tight")
-    plt.close(figure)
-
-
-def loss_curves(history: list[dict], best: dict, title: str) -> plt.Figure:
+def loss_curves(history: pd.DataFrame, best: dict, title: str) -> plt.Figure:
     """Training and validation loss per epoch, the chosen epoch marked."""
-    epochs = [row["epoch"] for row in history]
+    epochs = history["epoch"].tolist()
     figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot(epochs, [row["train_loss"] for row in history], marker="o", label="training (augmented)")
-    axes.plot(epochs, [row["val_loss"] for row in history], marker="o", label="validation")
+    axes.plot(epochs, history["train_loss"], marker="o", label="training (augmented)")
+    axes.plot(epochs, history["val_loss"], marker="o", label="validation")
     axes.axvline(best["epoch"], color="grey", linestyle="--", linewidth=1)
     axes.plot(
         [best["epoch"]],
@@ -48,22 +38,61 @@ def loss_curves(history: list[dict], best: dict, title: str) -> plt.Figure:
     return figure
 
 
-def confusion_heatmap(fractions: np.ndarray, label_names: list[str], title: str) -> plt.Figure:
-    """Row i, column j = fraction of class i predicted as j, every cell labelled with its value."""
+def validation_loss_curves(histories: dict[str, pd.DataFrame], bests: dict[str, dict], title: str) -> plt.Figure:
+    """Every variant's validation loss per epoch on one axis, each variant's chosen epoch marked in its colour."""
+    long = pd.concat([history.assign(variant=variant) for variant, history in histories.items()], ignore_index=True)
+    palette = dict(zip(histories, sns.color_palette(n_colors=len(histories))))
+    figure, axes = plt.subplots(figsize=(6, 4))
+    sns.lineplot(
+        data=long,
+        x="epoch",
+        y="val_loss",
+        hue="variant",
+        hue_order=list(histories),
+        palette=palette,
+        marker="o",
+        errorbar=None,
+        ax=axes,
+    )
+    for variant, best in bests.items():
+        axes.plot(
+            [best["epoch"]],
+            [best["val_loss"]],
+            marker="*",
+            markersize=16,
+            markeredgecolor="black",
+            color=palette[variant],
+            linestyle="none",
+            label=f"{variant}: chosen epoch {best['epoch']} (val loss {best['val_loss']:.3f})",
+        )
+    axes.set_xticks(sorted(long["epoch"].unique()))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation cross-entropy loss")
+    axes.set_title(title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def confusion_heatmap(fractions: pd.DataFrame, title: str) -> plt.Figure:
+    """Row i, column j = fraction of true class i (the index) predicted as class j, every cell labelled."""
     figure, axes = plt.subplots(figsize=(7.5, 6.5))
-    image = axes.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
-    ticks = np.arange(len(label_names))
-    axes.set_xticks(ticks, label_names, rotation=45, ha="right")
-    axes.set_yticks(ticks, label_names)
+    sns.heatmap(
+        fractions,
+        ax=axes,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        annot=True,
+        fmt=".2f",
+        annot_kws={"fontsize": 7},
+        square=True,
+        cbar_kws={"label": "fraction of the true class"},
+    )
+    axes.set_xticklabels(axes.get_xticklabels(), rotation=45, ha="right")
+    axes.set_yticklabels(axes.get_yticklabels(), rotation=0)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
-    for i in ticks:
-        for j in ticks:
-            value = fractions[i, j]
-            axes.text(
-                j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value > 0.5 else "black"
-            )
-    figure.colorbar(image, ax=axes, label="fraction of the true class")
     axes.set_title(title)
     return figure
 
@@ -95,24 +124,27 @@ def confused_images(confused: dict, title: str) -> plt.Figure:
     return figure
 
 
-def per_class_comparison(tables: dict[str, list[dict]], title: str) -> plt.Figure:
+def per_class_comparison(tables: dict[str, pd.DataFrame], title: str) -> plt.Figure:
     """Each variant's per-class test accuracy side by side, with its 95% Wilson interval."""
-    names = [row["class"] for row in next(iter(tables.values()))]
-    if any([row["class"] for row in rows] != names for rows in tables.values()):
+    names = next(iter(tables.values()))["class"].tolist()
+    if any(table["class"].tolist() != names for table in tables.values()):
         raise InputError(f"the per-class tables of {', '.join(tables)} do not list the same classes")
+    long = pd.concat([table.assign(variant=variant) for variant, table in tables.items()], ignore_index=True)
     figure, axes = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(tables)
-    positions = np.arange(len(names))
-    for offset, (variant, rows) in enumerate(tables.items()):
-        accuracy = np.array([row["accuracy"] for row in rows])
-        errors = np.array([accuracy - [row["ci95_low"] for row in rows], [row["ci95_high"] for row in rows] - accuracy])
-        axes.bar(
-            positions + (offset - (len(tables) - 1) / 2) * width, accuracy, width, yerr=errors, capsize=2, label=variant
-        )
-    axes.set_xticks(positions, names, rotation=45, ha="right")
+    # one value per bar: the bars show the accuracies as they are, the intervals are the Wilson ones drawn below
+    sns.barplot(
+        data=long, x="class", y="accuracy", hue="variant", order=names, hue_order=list(tables), errorbar=None, ax=axes
+    )
+    for bars, table in zip(axes.containers, tables.values()):
+        centres = [bar.get_x() + bar.get_width() / 2 for bar in bars]
+        accuracy = table["accuracy"].to_numpy()
+        below, above = accuracy - table["ci95_low"].to_numpy(), table["ci95_high"].to_numpy() - accuracy
+        axes.errorbar(centres, accuracy, yerr=[below, above], fmt="none", ecolor="black", capsize=2, linewidth=1)
+    axes.set_xticks(axes.get_xticks(), names, rotation=45, ha="right")
+    axes.set_xlabel("class")
     axes.set_ylabel("test accuracy (95% Wilson interval)")
     axes.set_ylim(0, 1)
     axes.set_title(title)
-    axes.legend()
+    axes.legend(title="variant")
     axes.grid(axis="y", alpha=0.3)
     return figure

@@ -13,8 +13,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from .compare import read_variants
+from .denoise_files import read_results
+from .evaluation_files import read_confusion, read_per_class
 from .io import atomic_path, read_json
-from .tables import read_csv
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -65,6 +69,7 @@ class DenoiseFiles:
     table: str
     contact_sheets: dict[str, str]  # norm -> figure
     comparison_figure: str
+    psnr_heatmap: str | None = None  # None without a clean original: no PSNR to map
 
 
 @dataclass
@@ -92,6 +97,7 @@ class PageFiles:
     variants: dict[str, VariantFiles]  # in the config's order
     comparison: ComparisonFiles | None  # None where the config does not compare the variants
     run_info: str
+    val_loss_figure: str | None = None  # every variant's validation loss on one axis
 
 
 # ---------------------------------------------------------------------------------------- the sections
@@ -128,7 +134,7 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
 def denoise_sections(files: DenoiseFiles) -> list[Section]:
     """1.2 b (L1) and 1.2 c (L2), whichever norms the config runs; the table and PSNRs whatever the norms."""
     summary = read_json(files.best)
-    rows = read_csv(files.table)
+    rows = read_results(files.table).to_dict("records")
     noisy = summary.get("noisy") or {}
     judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
     table = Table(
@@ -151,6 +157,13 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
     if "L1" in chosen:
         choosing.blocks.append(_chosen_setting("L1", chosen["L1"], noisy, judged))
     choosing.blocks += [f"Criterion: {summary['criterion']}.", table]
+    if files.psnr_heatmap:
+        choosing.blocks.append(
+            Figure(
+                files.psnr_heatmap,
+                "1.2 b, c: PSNR of every setting, rows lr, columns alpha, one panel per norm; the best outlined.",
+            )
+        )
     if "L1" in files.contact_sheets:
         choosing.blocks.append(Figure(files.contact_sheets["L1"], _contact_sheet_caption("L1", judged)))
     sections = [choosing]
@@ -204,8 +217,10 @@ def _comparison_caption(judged: bool) -> str:
     return "Noisy input and the grid's centre setting of each norm (no clean original to judge by)."
 
 
-def classifier_sections(variants: dict[str, VariantFiles], comparison: ComparisonFiles | None) -> list[Section]:
-    sections = [_training_section(variants)]
+def classifier_sections(
+    variants: dict[str, VariantFiles], comparison: ComparisonFiles | None, val_loss_figure: str | None = None
+) -> list[Section]:
+    sections = [_training_section(variants, val_loss_figure)]
     for variant, files in variants.items():
         sections.extend(_evaluation_sections(variant, files))
     if comparison is not None:
@@ -213,7 +228,7 @@ def classifier_sections(variants: dict[str, VariantFiles], comparison: Compariso
     return sections
 
 
-def _training_section(variants: dict[str, VariantFiles]) -> Section:
+def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | None) -> Section:
     section = Section("2.0 f — training, and the epoch chosen by validation loss")
     for variant, files in variants.items():
         best = read_json(files.best)
@@ -225,12 +240,19 @@ def _training_section(variants: dict[str, VariantFiles]) -> Section:
         section.blocks.append(
             Figure(files.loss_figure, f"{variant}: training and validation loss per epoch, chosen epoch marked.")
         )
+    if val_loss_figure:
+        section.blocks.append(
+            Figure(
+                val_loss_figure,
+                "2.0 f: the validation loss of every variant per epoch, each variant's chosen epoch marked.",
+            )
+        )
     return section
 
 
 def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
     metrics = read_json(files.metrics)
-    per_class = read_csv(files.per_class)
+    per_class = read_per_class(files.per_class).to_dict("records")
     class_table = Table(
         ["class", "images", "accuracy", "95% interval"],
         [
@@ -238,11 +260,10 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
             for row in per_class
         ],
     )
-    confusion = read_csv(files.confusion)
-    label_key = next(iter(confusion[0]))
+    confusion = read_confusion(files.confusion)
     confusion_table = Table(
-        ["true \\ predicted", *[key for key in confusion[0] if key != label_key]],
-        [[row[label_key], *[f"{float(row[key]):.2f}" for key in row if key != label_key]] for row in confusion],
+        ["true \\ predicted", *confusion.columns],
+        [[true, *[f"{fraction:.2f}" for fraction in row]] for true, row in zip(confusion.index, confusion.to_numpy())],
     )
     return [
         Section(
@@ -281,7 +302,7 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
 
 def _comparison_section(files: ComparisonFiles) -> Section:
     test = read_json(files.test)
-    rows = read_csv(files.table)
+    rows = read_variants(files.table).to_dict("records")
     table = Table(
         ["variant", "test accuracy", "chosen epoch", "validation loss"],
         [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)] for row in rows],
@@ -328,15 +349,15 @@ def provenance_section(run_info: dict) -> Section:
     )
 
 
-def _num(value: str, digits: int) -> str:
-    return "" if value in ("", None) else f"{float(value):.{digits}f}"
+def _num(value: float | None, digits: int) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
 
 
 def build_sections(files: PageFiles) -> list[Section]:
     return [
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
-        *classifier_sections(files.variants, files.comparison),
+        *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
         provenance_section(read_json(files.run_info)),
     ]
 

@@ -32,14 +32,15 @@ import torch.nn.functional as F
 
 from .augment import Augmentation, TorchvisionAugmentation
 from .batched_augment import BatchedAugmentation
-from .data import CifarImages, DeviceImages, Split, load_splits
+from .cifar10 import Split, load_splits
+from .data import CifarImages, DeviceImages
 from .errors import InputError
 from .fetch import file_digest
+from .history import write_history
 from .io import atomic_path, read_json, write_json
 from .models import build_model, load_checkpoint, predict_logits, save_checkpoint, to_fast_layout, weights_mismatch
 from .precision import autocast
 from .runtime import seed_everything
-from .select import write_history
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,18 @@
 import math
 import re
 
+import pandas as pd
 import pytest
 
 from torchbasics.errors import InputError
-from torchbasics.select import HISTORY_COLUMNS, read_history, select_epoch, selection_summary, write_history
+from torchbasics.history import HISTORY_COLUMNS, read_history, select_epoch, selection_summary, write_history
 
 
 def history(val_losses):
+    return pd.DataFrame(history_rows(val_losses))
+
+
+def history_rows(val_losses):
     return [
         {
             "epoch": epoch,
@@ -55,10 +60,17 @@ def test_summary_refuses_a_history_that_does_not_match_the_checkpoints():
 
 
 def test_history_round_trip_keeps_every_bit(tmp_path):
-    rows = history([2.302585092994046, 1.0000000000000002, 0.1 + 0.2])
+    rows = history_rows([2.302585092994046, 1.0000000000000002, 0.1 + 0.2])
     write_history(tmp_path / "history.csv", rows)
-    assert read_history(tmp_path / "history.csv") == rows
+    assert read_history(tmp_path / "history.csv").to_dict("records") == rows
     assert (tmp_path / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_COLUMNS)
+
+
+def test_a_diverged_epoch_is_written_as_nan_and_read_back_as_one(tmp_path):
+    write_history(tmp_path / "history.csv", history_rows([1.5, math.nan]))
+    assert (tmp_path / "history.csv").read_text().splitlines()[2].split(",")[2] == "nan"
+    back = read_history(tmp_path / "history.csv")
+    assert math.isnan(back["val_loss"].iloc[1]) and select_epoch(back)["epoch"] == 1
 
 
 @pytest.mark.parametrize(
@@ -66,7 +78,10 @@ def test_history_round_trip_keeps_every_bit(tmp_path):
     [
         ("epoch,train_loss\n1,2.0\n", "column(s) val_loss, val_accuracy"),
         (",".join(HISTORY_COLUMNS) + "\n", "has no epochs"),
-        (",".join(HISTORY_COLUMNS) + "\n1,2.0,abc,0.1,1,1,cpu,float32,2\n", "line 2: malformed value"),
+        (
+            ",".join(HISTORY_COLUMNS) + "\n1,2.0,abc,0.1,1,1,cpu,float32,2\n",
+            "line 2: malformed value 'abc' in column 'val_loss'",
+        ),
         (
             ",".join(HISTORY_COLUMNS) + "\n2,2.0,1.0,0.1,1,1,cpu,float32,2\n1,2.0,1.0,0.1,1,1,cpu,float32,2\n",
             "epochs [2, 1] are not 1..2",

@@ -7,7 +7,7 @@ from torchbasics import provenance
 
 def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
     paths = []
-    for variant, precision, threads in (("plain", "bfloat16", 2), ("residual", "float32", 4)):
+    for variant, seed, precision, threads in (("plain", 5, "bfloat16", 2), ("residual", 6, "float32", 4)):
         path = tmp_path / variant / "metrics.json"
         path.parent.mkdir()
         path.write_text(
@@ -15,6 +15,7 @@ def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
                 {
                     "variant": variant,
                     "device": "cpu",
+                    "training_seed": seed,
                     "training_device": "cuda:0",
                     "training_precision": precision,
                     "training_threads": threads,
@@ -23,8 +24,8 @@ def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
         )
         paths.append(str(path))
     assert provenance.training_conditions(paths) == [
-        {"variant": "plain", "device": "cuda:0", "precision": "bfloat16", "threads": 2},
-        {"variant": "residual", "device": "cuda:0", "precision": "float32", "threads": 4},
+        {"variant": "plain", "seed": 5, "device": "cuda:0", "precision": "bfloat16", "threads": 2},
+        {"variant": "residual", "seed": 6, "device": "cuda:0", "precision": "float32", "threads": 4},
     ]
 
 

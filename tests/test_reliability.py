@@ -79,22 +79,22 @@ def page_files(workdir, variants, comparison=True, denoise=None):
                 *(
                     path(f"results/{name}")
                     for name in (
-                        f"train/{variant}/best.json",
-                        f"train/{variant}/loss.png",
-                        f"eval/{variant}/metrics.json",
-                        f"eval/{variant}/per_class.csv",
-                        f"eval/{variant}/confusion.csv",
-                        f"eval/{variant}/confusion.png",
-                        f"eval/{variant}/confused_images.png",
+                        f"train/{variant}/seed546/best.json",
+                        f"train/{variant}/seed546/loss.png",
+                        f"eval/{variant}/seed546/metrics.json",
+                        f"eval/{variant}/seed546/per_class.csv",
+                        f"eval/{variant}/seed546/confusion.csv",
+                        f"eval/{variant}/seed546/confusion.png",
+                        f"eval/{variant}/seed546/confused_images.png",
                     )
                 )
             )
             for variant in variants
         },
         comparison=ComparisonFiles(
-            path("results/compare/variants.csv"),
-            path("results/compare/mcnemar.json"),
-            path("results/compare/per_class_accuracy.png"),
+            path("results/compare/seed546/variants.csv"),
+            path("results/compare/seed546/mcnemar.json"),
+            path("results/compare/seed546/per_class_accuracy.png"),
         )
         if comparison
         else None,
@@ -109,7 +109,7 @@ def render_page(tmp_path, files):
 
 
 def test_one_variant_gets_no_comparison_though_an_old_one_is_in_results(smoke_run, tmp_path):
-    assert (smoke_run / "results" / "compare" / "mcnemar.json").exists()  # left by the run of both variants
+    assert (smoke_run / "results" / "compare" / "seed546" / "mcnemar.json").exists()  # left by the run of both
     page = render_page(tmp_path, page_files(smoke_run, ["plain"], comparison=False))
     assert "2.0 h" not in page and "(residual)" not in page
     assert "2.0 h" in render_page(tmp_path, page_files(smoke_run, ["plain", "residual"]))
@@ -129,7 +129,7 @@ def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_
     )
     summary_job = result.stdout[result.stdout.index("rule summary:") :]
     inputs = summary_job[summary_job.index("input:") : summary_job.index("output:")]
-    assert "results/eval/plain/metrics.json" in inputs
+    assert "results/eval/plain/seed546/metrics.json" in inputs
     assert "results/compare" not in inputs and "residual" not in inputs
 
 
@@ -143,7 +143,7 @@ def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run
             "train={variants: [plain]}",
             workflow=smoke_run_copy.workflow,
         )
-        assert (workdir / "results" / "compare" / "mcnemar.json").exists()
+        assert (workdir / "results" / "compare" / "seed546" / "mcnemar.json").exists()
         text = page.read_text()
         assert "2.0 h" not in text and "(residual)" not in text and "2.0 g i, ii — test accuracy (plain)" in text
     finally:  # the page of both variants again, for the other tests of the same smoke run
@@ -217,7 +217,7 @@ def test_whole_float_epochs_and_split_are_taken_as_integers(tmp_path):
         "train={epochs: 2.0}",
         "split={train: [0, 2000.0], val: [2000, 2500], test: [2500, 3000]}",
     )
-    assert "results/train/plain/epoch_02.pt" in result.stdout
+    assert "results/train/plain/seed546/epoch_02.pt" in result.stdout
 
 
 def test_a_fractional_epoch_count_is_refused_naming_the_key(tmp_path):

@@ -33,9 +33,9 @@ def write_run(folder, variant, seed, accuracy, worst="cat", per_class=(0.3, 0.5,
 
 @pytest.fixture
 def runs(tmp_path):
-    """Three seeds of two variants; the residual one better by 0.02, 0.03 and 0.01."""
+    """Three seeds of two variants; the residual one better by 0.02, 0.025 and 0.015."""
     made = {}
-    for seed, (plain, residual) in zip((1, 2, 3), ((0.60, 0.62), (0.62, 0.65), (0.61, 0.62))):
+    for seed, (plain, residual) in zip((1, 2, 3), ((0.60, 0.62), (0.62, 0.645), (0.61, 0.625))):
         made["plain", seed] = write_run(tmp_path, "plain", seed, plain, per_class=(0.3 + seed / 100, 0.5, 0.9))
         made["residual", seed] = write_run(tmp_path, "residual", seed, residual, worst="cat" if seed < 3 else "dog")
     return made
@@ -58,7 +58,7 @@ def test_per_seed_and_variant_tables_equal_a_direct_computation(runs):
     per_seed = replicates.per_seed_table({key: paths[0] for key, paths in runs.items()})
     assert list(per_seed.columns) == replicates.PER_SEED_COLUMNS and len(per_seed) == 6
     summary = replicates.variant_summary(per_seed).set_index("variant")
-    residual = np.array([0.62, 0.65, 0.62])
+    residual = np.array([0.62, 0.645, 0.625])
     assert summary.loc["residual", "test_accuracy_mean"] == pytest.approx(residual.mean())
     assert summary.loc["residual", "test_accuracy_sd"] == pytest.approx(residual.std(ddof=1))
     low, high = stats.t.interval(0.95, 2, loc=residual.mean(), scale=stats.sem(residual))
@@ -79,11 +79,11 @@ def test_per_class_summary_is_over_seeds(runs):
 def test_the_paired_difference_and_its_test_equal_scipys(runs):
     per_seed = replicates.per_seed_table({key: paths[0] for key, paths in runs.items()})
     paired = replicates.paired_differences(per_seed, "plain", "residual")
-    assert paired["difference"].tolist() == pytest.approx([0.02, 0.03, 0.01])
+    assert paired["difference"].tolist() == pytest.approx([0.02, 0.025, 0.015])
     test = replicates.paired_test(paired, "plain", "residual")
     assert test["difference_mean"] == pytest.approx(0.02)
-    assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel([0.62, 0.65, 0.62], [0.60, 0.62, 0.61]).pvalue)
-    assert test["exceeds_seed_spread"] is (test["ci95_low"] > 0)
+    assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel([0.62, 0.645, 0.625], [0.60, 0.62, 0.61]).pvalue)
+    assert test["ci95_low"] > 0 and test["exceeds_seed_spread"] is True
     assert test["other_better_in"] == 3
 
 
@@ -114,3 +114,62 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
     path.write_text(json.dumps({"accuracy": 0.5}))
     with pytest.raises(InputError, match="test_loss"):
         replicates.per_seed_table({("plain", 1): path})
+
+
+def page_text(tmp_path, metrics_files, per_class_files, compare=True):
+    """The summary page's replicate section, as text, from made-up runs."""
+    from torchbasics.summary import ReplicateFiles, replicates_section
+
+    out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
+    replicates.write_replicate_tables(
+        metrics_files,
+        per_class_files,
+        per_seed_out=out["per_seed"],
+        variants_out=out["variants"],
+        per_class_out=out["per_class"],
+    )
+    test = tmp_path / "paired_test.json"
+    if compare:
+        replicates.write_paired_comparison(
+            out["per_seed"], "plain", "residual", paired_out=out["paired"], test_out=test
+        )
+    files = ReplicateFiles(
+        per_seed=str(out["per_seed"]),
+        variants=str(out["variants"]),
+        per_class=str(out["per_class"]),
+        accuracy_figure="a.png",
+        per_class_figure="b.png",
+        paired=str(out["paired"]) if compare else None,
+        test=str(test) if compare else None,
+    )
+    section = replicates_section(files)
+    return section.title + "\n" + "\n".join(block for block in section.blocks if isinstance(block, str))
+
+
+def test_the_page_says_a_difference_beyond_the_spread_and_the_worst_class_of_each_seed(runs, tmp_path):
+    text = page_text(tmp_path, {k: v[0] for k, v in runs.items()}, {k: v[1] for k, v in runs.items()})
+    assert "3 training replicates" in text
+    assert "**cat** is the worst class in 3 of 3 seeds of plain; **cat** is the worst class in 2 of 3 seeds" in text
+    assert "residual minus plain, trained with the same seed, is +2.0 points" in text
+    assert "residual better in 3 of 3" in text
+    assert "larger than the seed-to-seed spread" in text and "not larger" not in text
+
+
+def test_the_page_says_when_a_difference_is_inside_the_spread(tmp_path):
+    files = {}
+    for seed, (plain, residual) in zip((1, 2, 3), ((0.60, 0.64), (0.66, 0.62), (0.61, 0.63))):
+        files["plain", seed] = write_run(tmp_path / "runs", "plain", seed, plain)
+        files["residual", seed] = write_run(tmp_path / "runs", "residual", seed, residual)
+    text = page_text(tmp_path, {k: v[0] for k, v in files.items()}, {k: v[1] for k, v in files.items()})
+    assert "not larger than the seed-to-seed spread" in text and "do not show that one network is better" in text
+
+
+def test_one_seed_says_replicates_are_needed_and_how_to_run_them(tmp_path):
+    files = {
+        (variant, 546): write_run(tmp_path / "runs", variant, 546, acc)
+        for variant, acc in (("plain", 0.6), ("residual", 0.7))
+    }
+    text = page_text(tmp_path, {k: v[0] for k, v in files.items()}, {k: v[1] for k, v in files.items()})
+    assert "1 training replicate" in text and "replicates are needed" in text
+    assert "--config 'seeds=[546, 547, 548]'" in text
+    assert "points on average" not in text

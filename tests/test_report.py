@@ -15,9 +15,15 @@ def test_summary_answers_every_question_with_embedded_figures(smoke_run):
         assert question in page and question in markdown, question
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     embedded = re.findall(r'src="data:image/png;base64,', page)
-    # 2 autograd, 4 denoise (2 contact sheets, comparison, PSNR heatmap), 3 training, 2x2 eval, 1 compare
-    assert len(linked) == len(embedded) >= 14
-    for figure in ("denoise/figures/psnr_heatmap.png", "train/val_loss.png"):
+    # 2 autograd, 4 denoise (2 contact sheets, comparison, PSNR heatmap), 3 training, 2x2 eval, 1 compare,
+    # 2 replicates
+    assert len(linked) == len(embedded) >= 16
+    for figure in (
+        "denoise/figures/psnr_heatmap.png",
+        "train/val_loss.png",
+        "replicates/test_accuracy.png",
+        "replicates/per_class_accuracy.png",
+    ):
         assert figure in markdown, figure
     assert "http" not in re.sub(r"https://json-schema[^\s\"]*", "", page.split("<pre>")[0])  # nothing fetched
     for section in ("How this run was made", "sha256", "torch"):
@@ -27,13 +33,21 @@ def test_summary_answers_every_question_with_embedded_figures(smoke_run):
 def test_summary_numbers_come_from_the_run(smoke_run):
     import json
 
-    metrics = json.loads((smoke_run / "results" / "eval" / "plain" / "metrics.json").read_text())
+    metrics = json.loads((smoke_run / "results" / "eval" / "plain" / "seed546" / "metrics.json").read_text())
     markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
     assert f"accuracy {100 * metrics['accuracy']:.1f}%" in markdown
     assert f"The worst class is **{metrics['worst_class']}**" in markdown
     assert (
-        f"| plain | {metrics['training_device']} | {metrics['training_precision']} | {metrics['training_threads']} |"
+        f"| plain | 546 | {metrics['training_device']} | {metrics['training_precision']} | "
+        f"{metrics['training_threads']} |"
     ) in markdown
+
+
+def test_the_page_answers_from_the_replicates(smoke_run):
+    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    assert "2 training replicates" in markdown and "Seeds 546, 547" in markdown
+    assert re.search(r"\*\*\w+\*\* is the worst class in [12] of 2 seeds of plain", markdown)
+    assert re.search(r"residual minus plain, trained with the same seed, is [+-]\d+\.\d points", markdown)
 
 
 def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
@@ -48,7 +62,7 @@ def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
     assert figures
     for figure in figures:
         assert figure in content, figure
-    for category in ("Autograd", "Denoising", "Training", "Evaluation", "Comparison", "Summary"):
+    for category in ("Autograd", "Denoising", "Training", "Evaluation", "Comparison", "Replicates", "Summary"):
         assert category in content, category
     assert "introduction to PyTorch" in content  # the workflow's description (workflow/report/workflow.rst)
     assert "trained for 2" in content  # rendered with the run's config (tests/smoke.yaml: 2 epochs)

@@ -9,6 +9,8 @@ import torch
 from conftest import run_snakemake
 
 VARIANTS = ("plain", "residual")
+SEEDS = (546, 547)  # tests/smoke.yaml; the first is the one the page shows in full
+RUNS = [(variant, seed) for variant in VARIANTS for seed in SEEDS]
 EPOCHS = 2  # tests/smoke.yaml
 TEST_IMAGES = 500  # tests/smoke.yaml: test [2500, 3000]
 
@@ -24,32 +26,42 @@ def assert_figure(path_without_suffix):
     assert "<svg" in svg.read_text()[:2000], svg
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_training_outputs(smoke_run, variant):
-    folder = smoke_run / "results" / "train" / variant
+@pytest.mark.parametrize("variant,seed", RUNS)
+def test_training_outputs(smoke_run, variant, seed):
+    folder = smoke_run / "results" / "train" / variant / f"seed{seed}"
     history = rows(folder / "history.csv")
     assert [int(row["epoch"]) for row in history] == [1, 2]
     assert all(row["device"] == "cpu" for row in history)
     for epoch in range(1, EPOCHS + 1):
         state = torch.load(folder / f"epoch_{epoch:02d}.pt", weights_only=True)
-        assert (state["variant"], state["epoch"]) == (variant, epoch)
+        assert (state["variant"], state["epoch"], state["seed"]) == (variant, epoch, seed)
     best = json.loads((folder / "best.json").read_text())
     val_losses = [float(row["val_loss"]) for row in history]
     assert best["epoch"] == 1 + int(np.argmin(val_losses))
-    assert best["checkpoint"] == f"results/train/{variant}/epoch_{best['epoch']:02d}.pt"
+    assert best["checkpoint"] == f"results/train/{variant}/seed{seed}/epoch_{best['epoch']:02d}.pt"
     assert_figure(folder / "loss")
     # the progress kept for a later run with more epochs: hard links to the published checkpoints
-    assert (smoke_run / "results" / "train" / ".resume" / variant / "epoch_02.pt").samefile(folder / "epoch_02.pt")
-    assert (smoke_run / "logs" / "train" / f"{variant}.log").read_text().count("done: train loss") == EPOCHS
-    assert (smoke_run / "benchmarks" / "train" / f"{variant}.tsv").exists()
+    resume = smoke_run / "results" / "train" / ".resume" / variant / f"seed{seed}"
+    assert (resume / "epoch_02.pt").samefile(folder / "epoch_02.pt")
+    log = smoke_run / "logs" / "train" / f"{variant}_seed{seed}.log"
+    assert log.read_text().count("done: train loss") == EPOCHS
+    assert (smoke_run / "benchmarks" / "train" / f"{variant}_seed{seed}.tsv").exists()
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_evaluation_outputs(smoke_run, variant):
-    folder = smoke_run / "results" / "eval" / variant
+def test_replicates_are_different_runs(smoke_run):
+    histories = {
+        seed: rows(smoke_run / "results" / "train" / "plain" / f"seed{seed}" / "history.csv") for seed in SEEDS
+    }
+    assert histories[SEEDS[0]][0]["train_loss"] != histories[SEEDS[1]][0]["train_loss"]
+
+
+@pytest.mark.parametrize("variant,seed", RUNS)
+def test_evaluation_outputs(smoke_run, variant, seed):
+    folder = smoke_run / "results" / "eval" / variant / f"seed{seed}"
     metrics = json.loads((folder / "metrics.json").read_text())
-    best = json.loads((smoke_run / "results" / "train" / variant / "best.json").read_text())
+    best = json.loads((smoke_run / "results" / "train" / variant / f"seed{seed}" / "best.json").read_text())
     assert metrics["chosen_epoch"] == best["epoch"] and metrics["device"] == "cpu"
+    assert metrics["training_seed"] == seed
     assert metrics["accuracy"] > 0.3  # the made-up classes are easy: far above chance (0.1) after 2 epochs
     per_class = rows(folder / "per_class.csv")
     assert len(per_class) == 10
@@ -73,11 +85,12 @@ def test_evaluation_outputs(smoke_run, variant):
         assert set(confused["true"].tolist()) <= {metrics["worst_class"]}
     assert_figure(folder / "confusion")
     assert_figure(folder / "confused_images")
-    assert (smoke_run / "benchmarks" / "evaluate" / f"{variant}.tsv").exists()
+    assert (smoke_run / "benchmarks" / "evaluate" / f"{variant}_seed{seed}.tsv").exists()
 
 
-def test_comparison_outputs(smoke_run):
-    folder = smoke_run / "results" / "compare"
+@pytest.mark.parametrize("seed", SEEDS)
+def test_comparison_outputs(smoke_run, seed):
+    folder = smoke_run / "results" / "compare" / f"seed{seed}"
     table = rows(folder / "variants.csv")
     assert [row["variant"] for row in table] == list(VARIANTS)
     test = json.loads((folder / "mcnemar.json").read_text())
@@ -85,9 +98,47 @@ def test_comparison_outputs(smoke_run):
     assert 0 <= test["p_value"] <= 1 and test["significant"] == (test["p_value"] < 0.05)
     assert table[1]["mcnemar_p_value"] == repr(test["p_value"])
     for row in table:
-        metrics = json.loads((smoke_run / "results" / "eval" / row["variant"] / "metrics.json").read_text())
+        metrics = json.loads(
+            (smoke_run / "results" / "eval" / row["variant"] / f"seed{seed}" / "metrics.json").read_text()
+        )
         assert float(row["test_accuracy"]) == metrics["accuracy"]
     assert_figure(folder / "per_class_accuracy")
+
+
+def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(smoke_run):
+    from scipy import stats
+
+    folder = smoke_run / "results" / "replicates"
+    metrics = {
+        (variant, seed): json.loads(
+            (smoke_run / "results" / "eval" / variant / f"seed{seed}" / "metrics.json").read_text()
+        )
+        for variant, seed in RUNS
+    }
+    per_seed = rows(folder / "per_seed.csv")
+    assert [(row["variant"], int(row["seed"])) for row in per_seed] == RUNS
+    for row in per_seed:
+        run = metrics[row["variant"], int(row["seed"])]
+        assert float(row["test_accuracy"]) == run["accuracy"] and row["worst_class"] == run["worst_class"]
+        assert int(row["chosen_epoch"]) == run["chosen_epoch"] and float(row["test_loss"]) == run["test_loss"]
+    for row in rows(folder / "variants.csv"):
+        accuracies = np.array([metrics[row["variant"], seed]["accuracy"] for seed in SEEDS])
+        low, high = stats.t.interval(0.95, len(SEEDS) - 1, loc=accuracies.mean(), scale=stats.sem(accuracies))
+        assert float(row["test_accuracy_mean"]) == pytest.approx(accuracies.mean(), abs=1e-15)
+        assert float(row["test_accuracy_sd"]) == pytest.approx(accuracies.std(ddof=1))
+        assert (float(row["ci95_low"]), float(row["ci95_high"])) == pytest.approx((low, high))
+    per_class = rows(folder / "per_class.csv")
+    assert len(per_class) == 10 * len(VARIANTS)
+    differences = [metrics["residual", seed]["accuracy"] - metrics["plain", seed]["accuracy"] for seed in SEEDS]
+    assert [float(row["difference"]) for row in rows(folder / "paired.csv")] == pytest.approx(differences)
+    test = json.loads((folder / "paired_test.json").read_text())
+    assert test["difference_mean"] == pytest.approx(np.mean(differences))
+    residual, plain = ([metrics[variant, seed]["accuracy"] for seed in SEEDS] for variant in ("residual", "plain"))
+    if np.std(differences) > 0:
+        assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel(residual, plain).pvalue)
+    for figure in ("test_accuracy", "per_class_accuracy"):
+        assert_figure(folder / figure)
+    assert_figure(smoke_run / "results" / "train" / "val_loss")
 
 
 def test_the_stage_is_complete(smoke_run_copy):

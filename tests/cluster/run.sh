@@ -149,6 +149,13 @@ check_results() {
     echo "a job other than training asked for a GPU" >&2; return 1
   fi
   log "$train_jobs training job(s) requested a GPU; no other job did"
+  # tests/smoke.yaml: 2 variants x 2 seeds, each (variant, seed) a SLURM job of its own
+  local runs
+  runs=$(grep 'rule_train' "$W/jobs.txt" | cut -d'|' -f2 | sort -u | wc -l)
+  if [ "$train_jobs" != 4 ] || [ "$runs" != 4 ]; then
+    echo "expected one training job per (variant, seed), 4 in all: $train_jobs job(s), $runs distinct" >&2; return 1
+  fi
+  log "one training job per (variant, seed)"
   # SLURM hands a job its granted GPU through CUDA_VISIBLE_DEVICES; the training log records what it saw.
   local train_log
   for train_log in "$W"/work/logs/train/*.log; do

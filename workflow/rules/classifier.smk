@@ -1,11 +1,10 @@
-# Part 2, the CIFAR-10 classifier: train each variant, choose its epoch by validation loss, evaluate that epoch on
-# the test split, compare the variants. Plots are rules of their own that read only the compute rules' files, so
-# changing a figure never retrains or re-evaluates.
+# Part 2, the CIFAR-10 classifier: train each variant once per seed (a replicate), choose its epoch by
+# validation loss, evaluate that epoch on the test split, compare the variants seed by seed, and summarise what
+# holds across the seeds. Plots are rules of their own that read only the compute rules' files, so changing a
+# figure never retrains or re-evaluates.
 
-# The declared checkpoint of every epoch, epoch 1 first (a pattern with the {variant} wildcard).
-EPOCH_CHECKPOINTS = [
-    f"results/train/{{variant}}/epoch_{epoch:02d}.pt" for epoch in range(1, config["train"]["epochs"] + 1)
-]
+# The declared checkpoint of every epoch, epoch 1 first (a pattern with the {variant} and {seed} wildcards).
+EPOCH_CHECKPOINTS = [f"results/train/{RUN}/epoch_{epoch:02d}.pt" for epoch in range(1, config["train"]["epochs"] + 1)]
 
 
 # Cheap jobs that read a few small files: not worth a cluster job each.
@@ -17,32 +16,36 @@ localrules:
     compare,
     plot_compare,
     plot_val_loss_variants,
+    replicates,
+    paired_replicates,
+    plot_replicates,
 
 
 rule train:
     input:
         npz=rules.prepare_cifar10.output.npz,
     output:
-        history="results/train/{variant}/history.csv",
+        history=f"results/train/{RUN}/history.csv",
         epoch_checkpoints=EPOCH_CHECKPOINTS,
     log:
-        "logs/train/{variant}.log",
+        "logs/train/{variant}_seed{seed}.log",
     benchmark:
-        "benchmarks/train/{variant}.tsv"
+        "benchmarks/train/{variant}_seed{seed}.tsv"
     wildcard_constraints:
         variant="|".join(VARIANTS),
+        seed="|".join(map(str, SEEDS)),
     conda:
         "../../envs/torchbasics.yaml"
     threads: 4
     resources:
         gpu=1,
     params:
-        seed=config["seed"],
+        seed=lambda wildcards: int(wildcards.seed),
         # only the splits it reads: widening the test split must not retrain
         split={name: config["split"][name] for name in ("train", "val")},
         train=shaping_settings(config["train"]),
         # Not an output: Snakemake deletes a failed job's outputs, and this must survive a killed job.
-        resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}",
+        resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}/seed{wildcards.seed}",
     script:
         "../scripts/train.py"
 
@@ -51,13 +54,13 @@ rule select_epoch:
     input:
         history=rules.train.output.history,
     output:
-        best="results/train/{variant}/best.json",
+        best=f"results/train/{RUN}/best.json",
     log:
-        "logs/select_epoch/{variant}.log",
+        "logs/select_epoch/{variant}_seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
-        checkpoints=lambda wildcards: expand(EPOCH_CHECKPOINTS, variant=wildcards.variant),
+        checkpoints=lambda wildcards: expand(EPOCH_CHECKPOINTS, variant=wildcards.variant, seed=wildcards.seed),
     script:
         "../scripts/select_epoch.py"
 
@@ -69,14 +72,14 @@ rule plot_train_loss:
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
-            "results/train/{variant}/loss.png",
+            f"results/train/{RUN}/loss.png",
             caption="../report/train_loss.rst",
             category="Training",
-            subcategory="{variant}",
+            subcategory="{variant} seed {seed}",
         ),
-        svg="results/train/{variant}/loss.svg",
+        svg=f"results/train/{RUN}/loss.svg",
     log:
-        "logs/plot_train_loss/{variant}.log",
+        "logs/plot_train_loss/{variant}_seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     script:
@@ -89,15 +92,15 @@ rule evaluate:
         best=rules.select_epoch.output.best,
         epoch_checkpoints=rules.train.output.epoch_checkpoints,
     output:
-        metrics="results/eval/{variant}/metrics.json",
-        per_class="results/eval/{variant}/per_class.csv",
-        confusion="results/eval/{variant}/confusion.csv",
-        predictions="results/eval/{variant}/predictions.csv",
-        confused_images="results/eval/{variant}/confused_images.npz",
+        metrics=f"results/eval/{RUN}/metrics.json",
+        per_class=f"results/eval/{RUN}/per_class.csv",
+        confusion=f"results/eval/{RUN}/confusion.csv",
+        predictions=f"results/eval/{RUN}/predictions.csv",
+        confused_images=f"results/eval/{RUN}/confused_images.npz",
     log:
-        "logs/evaluate/{variant}.log",
+        "logs/evaluate/{variant}_seed{seed}.log",
     benchmark:
-        "benchmarks/evaluate/{variant}.tsv"
+        "benchmarks/evaluate/{variant}_seed{seed}.tsv"
     conda:
         "../../envs/torchbasics.yaml"
     threads: 4
@@ -116,14 +119,14 @@ rule plot_evaluate_confusion:
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
-            "results/eval/{variant}/confusion.png",
+            f"results/eval/{RUN}/confusion.png",
             caption="../report/eval_confusion.rst",
             category="Evaluation",
-            subcategory="{variant}",
+            subcategory="{variant} seed {seed}",
         ),
-        svg="results/eval/{variant}/confusion.svg",
+        svg=f"results/eval/{RUN}/confusion.svg",
     log:
-        "logs/plot_evaluate_confusion/{variant}.log",
+        "logs/plot_evaluate_confusion/{variant}_seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     script:
@@ -136,14 +139,14 @@ rule plot_evaluate_confused:
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
-            "results/eval/{variant}/confused_images.png",
+            f"results/eval/{RUN}/confused_images.png",
             caption="../report/eval_confused_images.rst",
             category="Evaluation",
-            subcategory="{variant}",
+            subcategory="{variant} seed {seed}",
         ),
-        svg="results/eval/{variant}/confused_images.svg",
+        svg=f"results/eval/{RUN}/confused_images.svg",
     log:
-        "logs/plot_evaluate_confused/{variant}.log",
+        "logs/plot_evaluate_confused/{variant}_seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     script:
@@ -152,18 +155,19 @@ rule plot_evaluate_confused:
 
 rule compare:
     input:
-        predictions=expand(rules.evaluate.output.predictions, variant=COMPARED_VARIANTS),
-        metrics=expand(rules.evaluate.output.metrics, variant=COMPARED_VARIANTS),
-        best=expand(rules.select_epoch.output.best, variant=COMPARED_VARIANTS),
+        predictions=expand(rules.evaluate.output.predictions, variant=COMPARED_VARIANTS, allow_missing=True),
+        metrics=expand(rules.evaluate.output.metrics, variant=COMPARED_VARIANTS, allow_missing=True),
+        best=expand(rules.select_epoch.output.best, variant=COMPARED_VARIANTS, allow_missing=True),
     output:
         table=report(
-            "results/compare/variants.csv",
+            "results/compare/seed{seed}/variants.csv",
             caption="../report/compare_variants.rst",
             category="Comparison",
+            subcategory="seed {seed}",
         ),
-        mcnemar="results/compare/mcnemar.json",
+        mcnemar="results/compare/seed{seed}/mcnemar.json",
     log:
-        "logs/compare.log",
+        "logs/compare/seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
@@ -174,17 +178,18 @@ rule compare:
 
 rule plot_compare:
     input:
-        per_class=expand(rules.evaluate.output.per_class, variant=COMPARED_VARIANTS),
+        per_class=expand(rules.evaluate.output.per_class, variant=COMPARED_VARIANTS, allow_missing=True),
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
-            "results/compare/per_class_accuracy.png",
+            "results/compare/seed{seed}/per_class_accuracy.png",
             caption="../report/compare_per_class.rst",
             category="Comparison",
+            subcategory="seed {seed}",
         ),
-        svg="results/compare/per_class_accuracy.svg",
+        svg="results/compare/seed{seed}/per_class_accuracy.svg",
     log:
-        "logs/plot_compare.log",
+        "logs/plot_compare/seed{seed}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
@@ -195,8 +200,8 @@ rule plot_compare:
 
 rule plot_val_loss_variants:
     input:
-        histories=expand(rules.train.output.history, variant=VARIANTS),
-        best=expand(rules.select_epoch.output.best, variant=VARIANTS),
+        histories=per_run(rules.train.output.history),
+        best=per_run(rules.select_epoch.output.best),
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
@@ -210,9 +215,72 @@ rule plot_val_loss_variants:
     conda:
         "../../envs/torchbasics.yaml"
     params:
-        variants=VARIANTS,
+        runs=RUNS,
     script:
         "../scripts/plot_val_loss_variants.py"
+
+
+# What holds across the seeds: per-seed results, each variant's mean and 95% interval, overall and per class.
+rule replicates:
+    input:
+        metrics=per_run(rules.evaluate.output.metrics),
+        per_class=per_run(rules.evaluate.output.per_class),
+    output:
+        per_seed=report("results/replicates/per_seed.csv", caption="../report/replicates.rst", category="Replicates"),
+        variants=report("results/replicates/variants.csv", caption="../report/replicates.rst", category="Replicates"),
+        per_class="results/replicates/per_class.csv",
+    log:
+        "logs/replicates/tables.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        runs=RUNS,
+    script:
+        "../scripts/replicates.py"
+
+
+# The residual variant against the plain one, seed by seed, and the paired t-test over the seeds.
+rule paired_replicates:
+    input:
+        per_seed=rules.replicates.output.per_seed,
+    output:
+        paired=report("results/replicates/paired.csv", caption="../report/replicates_paired.rst", category="Replicates"),
+        test="results/replicates/paired_test.json",
+    log:
+        "logs/replicates/paired.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    params:
+        variants=COMPARED_VARIANTS,
+    script:
+        "../scripts/replicates_paired.py"
+
+
+rule plot_replicates:
+    input:
+        per_seed=rules.replicates.output.per_seed,
+        variants=rules.replicates.output.variants,
+        per_class=rules.replicates.output.per_class,
+        plotting_code=PLOTTING_CODE["part2"],
+    output:
+        accuracy_png=report(
+            "results/replicates/test_accuracy.png",
+            caption="../report/replicates_accuracy.rst",
+            category="Replicates",
+        ),
+        accuracy_svg="results/replicates/test_accuracy.svg",
+        per_class_png=report(
+            "results/replicates/per_class_accuracy.png",
+            caption="../report/replicates_per_class.rst",
+            category="Replicates",
+        ),
+        per_class_svg="results/replicates/per_class_accuracy.svg",
+    log:
+        "logs/replicates/plot.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/plot_replicates.py"
 
 
 # Stage target: every final output of training, selection, evaluation and comparison.

@@ -28,6 +28,15 @@ with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
 AUTOGRAD = config["autograd"]
 DENOISE = config["denoise"]
 VARIANTS = config["train"]["variants"]
+# The training replicates: each variant is trained, its epoch chosen and evaluated once per seed.
+SEEDS = config["seeds"]
+# One training run, a {variant} and a {seed}, in every path of part 2.
+RUN = "{variant}/seed{seed}"
+# Every (variant, seed), variant by variant: the order of the per-run inputs of the rules that read them all.
+RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
+# The seed whose runs the summary page shows in full (evaluation, confusion, examples); the others enter it
+# through the replicate tables.
+SHOWN_SEED = SEEDS[0]
 # McNemar's test pairs the residual variant with the plain one, so it needs both.
 COMPARED_VARIANTS = ("plain", "residual")
 COMPARE = all(variant in VARIANTS for variant in COMPARED_VARIANTS)
@@ -36,6 +45,11 @@ COMPARE = all(variant in VARIANTS for variant in COMPARED_VARIANTS)
 
 # Every fetched input by name ({source, checksum}); the clean parrot is optional.
 SOURCES = settings.configured_sources(config)
+
+
+def per_run(pattern):
+    """``pattern`` filled in for every (variant, seed) of RUNS, in that order."""
+    return [expand(pattern, variant=variant, seed=seed)[0] for variant, seed in RUNS]
 
 
 def source_file(name):
@@ -92,7 +106,7 @@ def run_info_inputs(wildcards):
         **{f"parrot_{which}": path for which, path in PARROT_IMAGES.items()},
         # the stages' records of where (and, for training, in what precision) they ran
         "autograd_summary": rules.autograd_gradients.output.summary,
-        "eval_metrics": expand(rules.evaluate.output.metrics, variant=VARIANTS),
+        "eval_metrics": per_run(rules.evaluate.output.metrics),
     }
 
 
@@ -110,20 +124,39 @@ def summary_inputs(wildcards):
         "denoise_comparison_figure": rules.denoise_plot_comparison.output.png,
         # empty without a clean original: no PSNR to map
         "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
-        # one per variant, in the order of params.variants
-        "train_best": expand(rules.select_epoch.output.best, variant=VARIANTS),
-        "train_loss_figures": expand(rules.plot_train_loss.output.png, variant=VARIANTS),
+        # one per variant, in the order of params.variants, of the seed shown in full
+        "train_best": shown(rules.select_epoch.output.best),
+        "train_loss_figures": shown(rules.plot_train_loss.output.png),
         "train_val_loss_figure": rules.plot_val_loss_variants.output.png,
-        "eval_metrics": expand(rules.evaluate.output.metrics, variant=VARIANTS),
-        "eval_per_class": expand(rules.evaluate.output.per_class, variant=VARIANTS),
-        "eval_confusion": expand(rules.evaluate.output.confusion, variant=VARIANTS),
-        "eval_confusion_figures": expand(rules.plot_evaluate_confusion.output.png, variant=VARIANTS),
-        "eval_confused_figures": expand(rules.plot_evaluate_confused.output.png, variant=VARIANTS),
+        "eval_metrics": shown(rules.evaluate.output.metrics),
+        "eval_per_class": shown(rules.evaluate.output.per_class),
+        "eval_confusion": shown(rules.evaluate.output.confusion),
+        "eval_confusion_figures": shown(rules.plot_evaluate_confusion.output.png),
+        "eval_confused_figures": shown(rules.plot_evaluate_confused.output.png),
         # empty where the config does not compare the variants
-        "compare_table": rules.compare.output.table if COMPARE else [],
-        "compare_test": rules.compare.output.mcnemar if COMPARE else [],
-        "compare_figure": rules.plot_compare.output.png if COMPARE else [],
+        "compare_table": shown_comparison(rules.compare.output.table),
+        "compare_test": shown_comparison(rules.compare.output.mcnemar),
+        "compare_figure": shown_comparison(rules.plot_compare.output.png),
+        # what holds across the seeds
+        "replicates_per_seed": rules.replicates.output.per_seed,
+        "replicates_variants": rules.replicates.output.variants,
+        "replicates_per_class": rules.replicates.output.per_class,
+        "replicates_paired": rules.paired_replicates.output.paired if COMPARE else [],
+        "replicates_test": rules.paired_replicates.output.test if COMPARE else [],
+        "replicates_accuracy_figure": rules.plot_replicates.output.accuracy_png,
+        "replicates_per_class_figure": rules.plot_replicates.output.per_class_png,
     }
+
+
+def shown(pattern):
+    """``pattern`` for every variant, of the seed the page shows in full."""
+    return expand(pattern, variant=VARIANTS, seed=SHOWN_SEED)
+
+
+def shown_comparison(pattern):
+    """The comparison's ``pattern`` for the seed the page shows in full; nothing where the config compares no
+    variants."""
+    return pattern.format(seed=SHOWN_SEED) if COMPARE else []
 
 
 # -------------------------------------------------------------------------------------------- the targets
@@ -163,8 +196,9 @@ def denoise_targets(wildcards=None):
 
 
 def classifier_targets(wildcards=None):
-    """Every final output of training, epoch selection, evaluation and the comparison of the variants."""
-    per_variant = [
+    """Every final output of training, epoch selection, evaluation, the comparison of the variants and the
+    replicates."""
+    per_run_outputs = [
         *rules.train.output,
         *rules.plot_train_loss.output,
         *rules.evaluate.output,
@@ -172,7 +206,15 @@ def classifier_targets(wildcards=None):
         *rules.plot_evaluate_confused.output,
     ]
     compared = [*rules.compare.output, *rules.plot_compare.output] if COMPARE else []
-    return [*expand(per_variant, variant=VARIANTS), *rules.plot_val_loss_variants.output, *compared]
+    paired = [*rules.paired_replicates.output] if COMPARE else []
+    return [
+        *(path for pattern in per_run_outputs for path in per_run(pattern)),
+        *expand(compared, seed=SEEDS),
+        *rules.plot_val_loss_variants.output,
+        *rules.replicates.output,
+        *paired,
+        *rules.plot_replicates.output,
+    ]
 
 
 def report_targets(wildcards=None):

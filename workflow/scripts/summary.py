@@ -1,11 +1,20 @@
 """Entry script of rule summary: the Markdown and self-contained HTML pages answering the assignment."""
 
 from torchbasics.runtime import run_script
-from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
+from torchbasics.summary import (
+    AutogradFiles,
+    ComparisonFiles,
+    DenoiseFiles,
+    PageFiles,
+    ReplicateFiles,
+    VariantFiles,
+    write_summary,
+)
 
 
 def page_files(snakemake) -> PageFiles:
-    """The rule's named inputs as the page's files (per-variant and per-norm lists follow the params' order)."""
+    """The rule's named inputs as the page's files (per-variant and per-norm lists follow the params' order; the
+    per-variant files are those of the seed the page shows in full)."""
     files = snakemake.input
     variants = {
         variant: VariantFiles(
@@ -41,6 +50,15 @@ def page_files(snakemake) -> PageFiles:
         comparison=comparison,
         run_info=files.run_info,
         val_loss_figure=files.train_val_loss_figure,
+        replicates=ReplicateFiles(
+            per_seed=files.replicates_per_seed,
+            variants=files.replicates_variants,
+            per_class=files.replicates_per_class,
+            accuracy_figure=files.replicates_accuracy_figure,
+            per_class_figure=files.replicates_per_class_figure,
+            paired=files.replicates_paired or None,  # empty lists where the variants are not compared
+            test=files.replicates_test or None,
+        ),
     )
 
 

@@ -198,6 +198,7 @@ def run_evaluation(
         "chosen_epoch": best["epoch"],
         "checkpoint": best["checkpoint"],
         "device": device,
+        "training_seed": state["seed"],
         "training_device": state["device"],
         "training_precision": state["precision"],
         "training_threads": state["threads"],

@@ -60,8 +60,8 @@ def training_conditions(metrics_files: list[str]) -> list[dict]:
     for path in metrics_files:
         metrics = json.loads(Path(path).read_text())
         conditions.append(
-            {key: metrics[f"training_{key}"] for key in ("device", "precision", "threads")}
-            | {"variant": metrics["variant"]}
+            {"variant": metrics["variant"]}
+            | {key: metrics[f"training_{key}"] for key in ("seed", "device", "precision", "threads")}
         )
     return conditions
 

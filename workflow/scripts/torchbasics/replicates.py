@@ -8,7 +8,6 @@ accounts only for the sampling of the test images.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
+from .io import read_json, read_table, write_json, write_table
 
 CONFIDENCE = 0.95
 PER_SEED_COLUMNS = [
@@ -52,19 +52,12 @@ def per_seed_table(metrics_files: dict[tuple[str, int], str | Path]) -> pd.DataF
     """One row per (variant, seed) from its metrics.json, in the order given."""
     rows = []
     for (variant, seed), path in metrics_files.items():
-        metrics = _read_json(path)
+        metrics = read_json(path)
         missing = [key for key in METRICS_KEYS.values() if key not in metrics]
         if missing:
             raise InputError(f"{path}: not an evaluation's metrics: {', '.join(missing)} missing")
         rows.append({"variant": variant, "seed": seed} | {column: metrics[key] for column, key in METRICS_KEYS.items()})
     return pd.DataFrame(rows, columns=PER_SEED_COLUMNS)
-
-
-def _read_json(path: str | Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: cannot read ({error})") from error
 
 
 def variant_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
@@ -93,9 +86,7 @@ def per_class_table(per_class_files: dict[tuple[str, int], str | Path]) -> pd.Da
     """Every (variant, seed, class)'s test accuracy, from each run's per_class.csv."""
     frames = []
     for (variant, seed), path in per_class_files.items():
-        table = pd.read_csv(path)
-        if not {"class", "accuracy"} <= set(table.columns):
-            raise InputError(f"{path}: not a per-class table: columns class and accuracy expected")
+        table = read_table(path, ["class", "accuracy"], "a per-class table", numbers=["accuracy"])
         frames.append(table[["class", "accuracy"]].assign(variant=variant, seed=seed))
     return pd.concat(frames, ignore_index=True)[["variant", "seed", "class", "accuracy"]]
 
@@ -147,3 +138,28 @@ def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
     }
     # JSON has no NaN: what one seed cannot measure is null
     return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in result.items()}
+
+
+def write_replicate_tables(
+    metrics_files: dict[tuple[str, int], str | Path],
+    per_class_files: dict[tuple[str, int], str | Path],
+    *,
+    per_seed_out: str | Path,
+    variants_out: str | Path,
+    per_class_out: str | Path,
+) -> None:
+    """What rule replicates writes: the per-seed table, each variant's summary, the per-class summary."""
+    per_seed = per_seed_table(metrics_files)
+    write_table(per_seed_out, per_seed)
+    write_table(variants_out, variant_summary(per_seed))
+    write_table(per_class_out, per_class_summary(per_class_table(per_class_files)))
+
+
+def write_paired_comparison(
+    per_seed_path: str | Path, baseline: str, other: str, *, paired_out: str | Path, test_out: str | Path
+) -> None:
+    """What rule paired_replicates writes: the per-seed differences and their paired test."""
+    per_seed = read_table(per_seed_path, PER_SEED_COLUMNS, "a per-seed table", numbers=["seed", "test_accuracy"])
+    paired = paired_differences(per_seed, baseline, other)
+    write_table(paired_out, paired)
+    write_json(test_out, paired_test(paired, baseline, other))

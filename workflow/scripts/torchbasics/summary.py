@@ -91,13 +91,25 @@ class ComparisonFiles:
 
 
 @dataclass
+class ReplicateFiles:
+    per_seed: str
+    variants: str
+    per_class: str
+    accuracy_figure: str
+    per_class_figure: str
+    paired: str | None = None  # None where the config does not compare the variants
+    test: str | None = None
+
+
+@dataclass
 class PageFiles:
     autograd: AutogradFiles
     denoise: DenoiseFiles
-    variants: dict[str, VariantFiles]  # in the config's order
+    variants: dict[str, VariantFiles]  # in the config's order, of the seed shown in full
     comparison: ComparisonFiles | None  # None where the config does not compare the variants
     run_info: str
     val_loss_figure: str | None = None  # every variant's validation loss on one axis
+    replicates: ReplicateFiles | None = None
 
 
 # ---------------------------------------------------------------------------------------- the sections
@@ -319,6 +331,87 @@ def _comparison_section(files: ComparisonFiles) -> Section:
     )
 
 
+# The command the page suggests for replicates; the config's own seed comes first.
+def _replicates_command(seed: int) -> str:
+    return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
+
+
+def replicates_section(files: ReplicateFiles) -> Section:
+    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell."""
+    per_seed = pd.read_csv(files.per_seed)
+    summary = pd.read_csv(files.variants)
+    seeds = sorted(per_seed["seed"].unique().tolist())
+    section = Section(f"2.0 g, h over the seeds — {len(seeds)} training replicate{'s' * (len(seeds) > 1)}")
+    if len(seeds) == 1:
+        section.blocks.append(
+            f"Each network was trained once (seed {seeds[0]}). A second seed changes the initial weights, the batch "
+            "order and the augmentation, and with them the test accuracy, so a difference between the networks or a "
+            "worst class seen in one run is not yet a finding: replicates are needed for such a claim. Run them with "
+            f"`{_replicates_command(seeds[0])}` (or `seeds:` in config.yaml); this section then gives each network's "
+            "mean with its 95% interval over the seeds and the paired difference."
+        )
+        return section
+    section.blocks.append(
+        f"Seeds {', '.join(map(str, seeds))}; the sections above show seed {seeds[0]} in full. Each interval below "
+        "is a 95% Student-t interval of the mean over the seeds: it accounts for the randomness of training "
+        "(initial weights, batch order, augmentation), not for which images happen to be in the test split."
+    )
+    section.blocks.append(
+        Table(
+            ["variant", "seeds", "mean test accuracy", "sd", "95% interval", "worst class (seeds)"],
+            [
+                [
+                    row["variant"],
+                    row["n_seeds"],
+                    pct(row["test_accuracy_mean"]),
+                    f"{100 * row['test_accuracy_sd']:.1f} points",
+                    f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}",
+                    row["worst_class_counts"],
+                ]
+                for row in summary.to_dict("records")
+            ],
+        )
+    )
+    section.blocks.append(_worst_class_statement(per_seed))
+    if files.test:
+        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired)))
+    section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
+    section.blocks.append(
+        Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
+    )
+    return section
+
+
+def _worst_class_statement(per_seed: pd.DataFrame) -> str:
+    parts = []
+    for variant, runs in per_seed.groupby("variant", sort=False):
+        counts = runs["worst_class"].value_counts()
+        name, times = counts.index[0], int(counts.iloc[0])
+        parts.append(f"**{name}** is the worst class in {times} of {len(runs)} seeds of {variant}")
+    return "2.0 g iv over the seeds: " + "; ".join(parts) + "."
+
+
+def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
+    baseline, other, n = test["baseline"], test["other"], test["n_seeds"]
+    points = 100 * test["difference_mean"]
+    statement = (
+        f"2.0 h over the seeds: {other} minus {baseline}, trained with the same seed, is {points:+.1f} points on "
+        f"average over {n} seeds ({other} better in {test['other_better_in']} of {n}; per seed: "
+        + ", ".join(f"{100 * difference:+.1f}" for difference in paired["difference"])
+        + f"), 95% interval {100 * test['ci95_low']:+.1f} to {100 * test['ci95_high']:+.1f} points, paired t-test "
+        f"p = {test['t_test_p_value']:.2g}. "
+    )
+    if test["exceeds_seed_spread"]:
+        return statement + (
+            f"The interval excludes zero: {other}'s {'advantage' if points > 0 else 'deficit'} is larger than the "
+            "seed-to-seed spread of training."
+        )
+    return statement + (
+        "The interval includes zero: the difference is not larger than the seed-to-seed spread of training, so these "
+        "seeds do not show that one network is better."
+    )
+
+
 def provenance_section(run_info: dict) -> Section:
     versions = Table(["package", "version"], [[name, version] for name, version in run_info["versions"].items()])
     inputs = Table(
@@ -328,8 +421,11 @@ def provenance_section(run_info: dict) -> Section:
     hardware = run_info["hardware"]
     units = ", ".join(hardware["cpu_bfloat16_units"]) or "none"
     training = Table(
-        ["network", "trained on", "precision", "torch threads"],
-        [[row["variant"], row["device"], row["precision"], row["threads"]] for row in run_info["training"]],
+        ["network", "seed", "trained on", "precision", "torch threads"],
+        [
+            [row["variant"], row.get("seed", ""), row["device"], row["precision"], row["threads"]]
+            for row in run_info["training"]
+        ],
     )
     return Section(
         "How this run was made",
@@ -358,6 +454,7 @@ def build_sections(files: PageFiles) -> list[Section]:
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
         *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
+        *([replicates_section(files.replicates)] if files.replicates else []),
         provenance_section(read_json(files.run_info)),
     ]
 

@@ -1,0 +1,14 @@
+"""Entry script of rule paired_replicates: the second variant minus the first, seed by seed, and the paired test."""
+
+from torchbasics.replicates import write_paired_comparison
+from torchbasics.runtime import run_script
+
+
+def main(snakemake):
+    baseline, other = snakemake.params.variants
+    write_paired_comparison(
+        snakemake.input.per_seed, baseline, other, paired_out=snakemake.output.paired, test_out=snakemake.output.test
+    )
+
+
+run_script(snakemake, main)

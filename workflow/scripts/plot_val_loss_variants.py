@@ -1,4 +1,5 @@
-"""Entry script of rule plot_val_loss_variants: every variant's validation loss on one axis, chosen epochs marked."""
+"""Entry script of rule plot_val_loss_variants: every (variant, seed)'s validation loss on one axis, chosen epochs
+marked."""
 
 from torchbasics.figures import save_figure
 from torchbasics.history import read_history
@@ -8,10 +9,10 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    variants = snakemake.params.variants  # the order of the histories and best.json files
-    histories = {variant: read_history(path) for variant, path in zip(variants, snakemake.input.histories)}
-    bests = {variant: read_json(path) for variant, path in zip(variants, snakemake.input.best)}
-    figure = validation_loss_curves(histories, bests, "Validation loss per epoch of every variant")
+    runs = [(variant, int(seed)) for variant, seed in snakemake.params.runs]  # the order of the histories and bests
+    histories = {run: read_history(path) for run, path in zip(runs, snakemake.input.histories)}
+    bests = {run: read_json(path) for run, path in zip(runs, snakemake.input.best)}
+    figure = validation_loss_curves(histories, bests, "Validation loss per epoch of every variant and seed")
     save_figure(figure, snakemake.output.png, snakemake.output.svg)
 
 

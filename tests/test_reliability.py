@@ -265,7 +265,18 @@ def test_a_new_test_split_retrains_nothing(smoke_run_copy):
 def test_a_new_seed_does_not_reprepare_an_npz_source(smoke_run_copy):
     result = run_snakemake(smoke_run_copy.workdir, "-n", "--config", "seed=7", workflow=smoke_run_copy.workflow)
     jobs = set(planned_jobs(result))
-    assert "train" in jobs and "prepare_cifar10" not in jobs
+    assert "autograd_gradients" in jobs and "prepare_cifar10" not in jobs
+    # the smoke config's training replicates have seeds of their own: the run's seed does not retrain them
+    assert "train" not in jobs
+
+
+def test_a_new_replicate_trains_only_its_own_runs(smoke_run_copy):
+    result = run_snakemake(
+        smoke_run_copy.workdir, "-n", "--config", "seeds=[546, 547, 9]", workflow=smoke_run_copy.workflow
+    )
+    trained = re.findall(r"rule train:\n\s+input: .*\n\s+output: (\S+)", result.stdout)
+    assert sorted(trained) == [f"results/train/{variant}/seed9/history.csv," for variant in ("plain", "residual")]
+    assert "prepare_cifar10" not in result.stdout
 
 
 # ------------------------------------------------------------------------------------- 7. smaller things

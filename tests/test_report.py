@@ -30,6 +30,28 @@ def test_summary_answers_every_question_with_embedded_figures(smoke_run):
         assert section in page
 
 
+def test_the_page_answers_the_why_questions_in_words_and_lists_problems(smoke_run):
+    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    contents = markdown.split("Contents:")[1].split("<a id=")[0]
+    assert "- [1.1 b" in contents and "- [Problems and surprises](#problems-and-surprises)" in contents
+    for answer in (
+        "Verdict: float32 numbers near cos(pi/4)",  # 1.1 b
+        "`y.sum()` is a dummy scalar",  # 1.1 c
+        "The L2 variant uses squared norms",  # 1.2 c
+        "Why, by region",
+        "At one and the same setting",
+        "What causes the poor performance",  # 2.0 g iv
+        "median confidence",
+        "Validation accuracy over the epochs",
+        "Why: after 2 epochs the training loss of residual",  # 2.0 h
+        "## Problems and surprises",
+        "About the method",
+    ):
+        assert answer in markdown, answer
+    captions = re.findall(r"^\*(.+)\*$", markdown, flags=re.MULTILINE)
+    assert captions and all(re.match(r"\d\.\d", caption) for caption in captions), captions
+
+
 def test_summary_numbers_come_from_the_run(smoke_run):
     import json
 

@@ -124,6 +124,7 @@ def summary_inputs(wildcards):
         "denoise_comparison_figure": rules.denoise_plot_comparison.output.png,
         # empty without a clean original: no PSNR to map
         "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
+        "denoise_regions": rules.denoise_regions.output[0] if has_clean_parrot() else [],
         # one per variant, in the order of params.variants, of the seed shown in full
         "train_best": shown(rules.select_epoch.output.best),
         "train_loss_figures": shown(rules.plot_train_loss.output.png),
@@ -133,6 +134,9 @@ def summary_inputs(wildcards):
         "eval_confusion": shown(rules.evaluate.output.confusion),
         "eval_confusion_figures": shown(rules.plot_evaluate_confusion.output.png),
         "eval_confused_figures": shown(rules.plot_evaluate_confused.output.png),
+        "train_histories": shown(rules.train.output.history),
+        "eval_predictions": shown(rules.evaluate.output.predictions),
+        "val_per_class_by_epoch": shown(rules.val_per_class_by_epoch.output[0]),
         # empty where the config does not compare the variants
         "compare_table": shown_comparison(rules.compare.output.table),
         "compare_test": shown_comparison(rules.compare.output.mcnemar),

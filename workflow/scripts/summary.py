@@ -25,6 +25,9 @@ def page_files(snakemake) -> PageFiles:
             confusion=files.eval_confusion[index],
             confusion_figure=files.eval_confusion_figures[index],
             confused_figure=files.eval_confused_figures[index],
+            history=files.train_histories[index],
+            predictions=files.eval_predictions[index],
+            val_per_class_by_epoch=files.val_per_class_by_epoch[index],
         )
         for index, variant in enumerate(snakemake.params.variants)
     }
@@ -45,6 +48,7 @@ def page_files(snakemake) -> PageFiles:
             contact_sheets=dict(zip(snakemake.params.norms, files.denoise_contact_sheets)),
             comparison_figure=files.denoise_comparison_figure,
             psnr_heatmap=files.denoise_psnr_heatmap or None,  # an empty list without a clean original
+            regions=files.denoise_regions or None,
         ),
         variants=variants,
         comparison=comparison,
@@ -59,6 +63,7 @@ def page_files(snakemake) -> PageFiles:
             paired=files.replicates_paired or None,  # empty lists where the variants are not compared
             test=files.replicates_test or None,
         ),
+        implementation=snakemake.config["train"]["implementation"],
     )
 
 

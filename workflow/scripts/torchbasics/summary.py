@@ -10,15 +10,20 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import answers
+from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
-from .evaluation_files import read_confusion, read_per_class
+from .evaluation_files import read_confusion, read_per_class, read_predictions, read_val_per_class_by_epoch
+from .history import read_history
 from .io import atomic_path, read_json
+from .regions import read_regions
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -41,13 +46,14 @@ class CodeBlock:
 
 
 @dataclass
+class BulletList:
+    items: list[str]
+
+
+@dataclass
 class Section:
     title: str
-    blocks: list = field(default_factory=list)  # str (a paragraph), Table, Figure or CodeBlock
-
-
-def pct(value: float) -> str:
-    return f"{100 * float(value):.1f}%"
+    blocks: list = field(default_factory=list)  # str (a paragraph), Table, Figure, CodeBlock or BulletList
 
 
 # ------------------------------------------------------------------------------------- the files it reads
@@ -70,6 +76,7 @@ class DenoiseFiles:
     contact_sheets: dict[str, str]  # norm -> figure
     comparison_figure: str
     psnr_heatmap: str | None = None  # None without a clean original: no PSNR to map
+    regions: str | None = None  # edge and flat PSNR of every setting; None without a clean original
 
 
 @dataclass
@@ -81,6 +88,9 @@ class VariantFiles:
     confusion: str
     confusion_figure: str
     confused_figure: str
+    history: str
+    predictions: str
+    val_per_class_by_epoch: str
 
 
 @dataclass
@@ -110,6 +120,7 @@ class PageFiles:
     run_info: str
     val_loss_figure: str | None = None  # every variant's validation loss on one axis
     replicates: ReplicateFiles | None = None
+    implementation: str = "fast"  # the training's code path, for the page's note on the method
 
 
 # ---------------------------------------------------------------------------------------- the sections
@@ -124,6 +135,7 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
                 f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), "
                 f"`y.backward()` gives dz/dx = {summary['gradient_at_quarter_pi']:.9f} at x = pi/4; cos(pi/4) = "
                 f"{summary['cos_quarter_pi']:.9f}, an error of {summary['error_at_quarter_pi']:.2e}.",
+                answers.quarter_pi_verdict(summary),
             ],
         ),
         Section(
@@ -133,10 +145,11 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
                 f"`y.sum().backward()`: "
                 f"the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx "
                 f"over cos(x).",
-                Figure(files.gradient_figure, "dz/dx by autograd (points) over cos(x) (line)."),
+                answers.sum_backward_answer(summary),
+                Figure(files.gradient_figure, "1.1 d: dz/dx by autograd (points) over cos(x) (line)."),
                 Figure(
                     files.convergence_figure,
-                    "Not asked for: the largest error of the value and the gradient against the number of terms.",
+                    "1.1 (not asked for): the largest error of the value and the gradient against the number of terms.",
                 ),
             ],
         ),
@@ -180,20 +193,41 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
         choosing.blocks.append(Figure(files.contact_sheets["L1"], _contact_sheet_caption("L1", judged)))
     sections = [choosing]
     if "L2" in chosen:
-        l2 = Section("1.2 c — the L2 variant", [_chosen_setting("L2", chosen["L2"], noisy, judged)])
+        l2 = Section(
+            "1.2 c — the L2 variant: better or worse, and why",
+            [_chosen_setting("L2", chosen["L2"], noisy, judged), answers.SQUARED_L2_NOTE],
+        )
         if "L1" in chosen and judged:
-            l1, l2_row = chosen["L1"], chosen["L2"]
-            difference = l2_row["psnr"] - l1["psnr"]
-            l2.blocks.append(
-                f"L2 did {'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB "
-                f"of PSNR ({l2_row['psnr']:.2f} vs {l1['psnr']:.2f} dB; SSIM {l2_row['ssim']:.3f} vs "
-                f"{l1['ssim']:.3f}). The better norm: {summary['better_norm']}."
-            )
+            l2.blocks += _norm_comparison(files, chosen)
         if "L2" in files.contact_sheets:
             l2.blocks.append(Figure(files.contact_sheets["L2"], _contact_sheet_caption("L2", judged)))
         sections.append(l2)
     sections[-1].blocks.append(Figure(files.comparison_figure, _comparison_caption(judged)))
     return sections
+
+
+def _norm_comparison(files: DenoiseFiles, chosen: dict) -> list:
+    """1.2 c: the two norms at their best settings, by region, and side by side at one setting."""
+    results = read_results(files.table)
+    regions = read_regions(files.regions) if files.regions else None
+    blocks = [answers.norm_verdict(chosen)]
+    if regions is not None:
+        blocks.append(answers.regions_answer(chosen, regions))
+    setting = answers.same_setting(results)
+    rows = answers.same_setting_rows(results, regions, setting)
+    header = ["norm", "PSNR (dB)", "SSIM"] + (["edge PSNR (dB)", "flat PSNR (dB)"] if regions is not None else [])
+    blocks.append(answers.same_setting_answer(rows, setting))
+    blocks.append(
+        Table(
+            header,
+            [
+                [row["norm"], _num(row["psnr"], 2), _num(row["ssim"], 3)]
+                + ([_num(row["edges"], 2), _num(row["flat"], 2)] if regions is not None else [])
+                for row in rows
+            ],
+        )
+    )
+    return blocks
 
 
 def _denoise_intro(noisy: dict, judged: bool) -> str:
@@ -220,13 +254,14 @@ def _chosen_setting(norm: str, row: dict, noisy: dict, judged: bool) -> str:
 
 
 def _contact_sheet_caption(norm: str, judged: bool) -> str:
-    return f"{norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
+    question = "1.2 b" if norm == "L1" else "1.2 c"
+    return f"{question}, {norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
 
 
 def _comparison_caption(judged: bool) -> str:
     if judged:
-        return "Noisy input, the best setting of each norm and the clean original."
-    return "Noisy input and the grid's centre setting of each norm (no clean original to judge by)."
+        return "1.2 b, c: the noisy input, the best setting of each norm and the clean original."
+    return "1.2 b, c: the noisy input and the grid's centre setting of each norm (no clean original to judge by)."
 
 
 def classifier_sections(
@@ -236,7 +271,7 @@ def classifier_sections(
     for variant, files in variants.items():
         sections.extend(_evaluation_sections(variant, files))
     if comparison is not None:
-        sections.append(_comparison_section(comparison))
+        sections.append(_comparison_section(comparison, variants))
     return sections
 
 
@@ -250,7 +285,7 @@ def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | 
             f"one evaluated ({best['rule']})."
         )
         section.blocks.append(
-            Figure(files.loss_figure, f"{variant}: training and validation loss per epoch, chosen epoch marked.")
+            Figure(files.loss_figure, f"2.0 f, {variant}: training and validation loss per epoch, chosen epoch marked.")
         )
     if val_loss_figure:
         section.blocks.append(
@@ -273,6 +308,7 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
         ],
     )
     confusion = read_confusion(files.confusion)
+    worst, partner = metrics["worst_class"], metrics["most_confused_with"]
     confusion_table = Table(
         ["true \\ predicted", *confusion.columns],
         [[true, *[f"{fraction:.2f}" for fraction in row]] for true, row in zip(confusion.index, confusion.to_numpy())],
@@ -293,26 +329,31 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
             [
                 "Row i, column j: the fraction of test images of class i predicted as class j.",
                 confusion_table,
-                Figure(files.confusion_figure, f"{variant}: the labelled confusion matrix."),
+                Figure(files.confusion_figure, f"2.0 g iii, {variant}: the labelled confusion matrix."),
             ],
         ),
         Section(
             f"2.0 g iv — the worst class and its confusion ({variant})",
             [
-                f"The worst class is **{metrics['worst_class']}** (accuracy "
-                f"{pct(metrics['worst_class_accuracy'])}); it "
-                f"is most often taken for **{metrics['most_confused_with']}** ({pct(metrics['confused_fraction'])} of "
-                f"its test images).",
+                f"The worst class is **{worst}** (accuracy {pct(metrics['worst_class_accuracy'])}); it is most often "
+                f"taken for **{partner}** ({pct(metrics['confused_fraction'])} of its test images).",
+                "What causes the poor performance, from this run's evidence:",
+                answers.mutual_confusion_answer(confusion, worst, partner),
+                answers.confidence_answer(read_predictions(files.predictions), worst, partner),
+                answers.pair_over_epochs_answer(
+                    read_val_per_class_by_epoch(files.val_per_class_by_epoch), worst, partner, metrics["chosen_epoch"]
+                ),
+                answers.undertraining_answer(read_history(files.history)),
                 Figure(
                     files.confused_figure,
-                    f"{variant}: test images of {metrics['worst_class']} predicted as {metrics['most_confused_with']}.",
+                    f"2.0 g iv, {variant}: test images of {worst} predicted as {partner}, most confident first.",
                 ),
             ],
         ),
     ]
 
 
-def _comparison_section(files: ComparisonFiles) -> Section:
+def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles]) -> Section:
     test = read_json(files.test)
     rows = read_variants(files.table).to_dict("records")
     table = Table(
@@ -326,7 +367,10 @@ def _comparison_section(files: ComparisonFiles) -> Section:
         [
             table,
             f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
-            Figure(files.figure, "Per-class test accuracy of both variants."),
+            answers.residual_training_answer(
+                {name: read_history(variants[name].history) for name in (baseline, variant)}, baseline, variant
+            ),
+            Figure(files.figure, "2.0 h: per-class test accuracy of both variants."),
         ],
     )
 
@@ -412,6 +456,43 @@ def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
     )
 
 
+def problems_section(files: PageFiles) -> Section:
+    """Problems and surprises: the conditions this run's files show, then the fixed notes on the method."""
+    found = []
+    denoise_summary = read_json(files.denoise.best)
+    if (denoise_summary.get("noisy") or {}).get("psnr") is not None:  # judged only against a clean original
+        results, chosen = read_results(files.denoise.table), denoise_summary["best"]
+        found += answers.grid_edge_settings(results, chosen)
+        found += answers.lr_insensitive_norms(results, chosen)
+        found += answers.metric_disagreements(results, chosen)
+    for variant, variant_files in files.variants.items():
+        found.append(answers.last_epoch_chosen(variant, read_json(variant_files.best)))
+        metrics = read_json(variant_files.metrics)
+        found.append(
+            answers.both_ways_pairs(
+                variant,
+                read_confusion(variant_files.confusion),
+                metrics["worst_class"],
+                metrics["most_confused_with"],
+            )
+        )
+    found = [note for note in found if note]
+    checked = (
+        "Checked in this run's files: a best denoising setting on the edge of its grid, a norm whose PSNR does not "
+        "depend on lr, PSNR and SSIM choosing different settings, a chosen epoch that is the last one (training not "
+        "converged), a worst class confused both ways with its partner."
+    )
+    return Section(
+        "Problems and surprises",
+        [
+            checked,
+            BulletList(found) if found else "None of these showed up in this run.",
+            "About the method (fixed notes on how the pipeline reads the handout):",
+            BulletList(answers.method_notes(files.implementation)),
+        ],
+    )
+
+
 def provenance_section(run_info: dict) -> Section:
     versions = Table(["package", "version"], [[name, version] for name, version in run_info["versions"].items()])
     inputs = Table(
@@ -455,6 +536,7 @@ def build_sections(files: PageFiles) -> list[Section]:
         *denoise_sections(files.denoise),
         *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
         *([replicates_section(files.replicates)] if files.replicates else []),
+        problems_section(files),
         provenance_section(read_json(files.run_info)),
     ]
 
@@ -464,10 +546,17 @@ def build_sections(files: PageFiles) -> list[Section]:
 TITLE = "torchbasics — results of this run"
 
 
+def anchor(title: str) -> str:
+    """A section's link target: its title in lower case, runs of other characters as one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
 def to_markdown(sections: list[Section], page_folder: Path) -> str:
-    lines = [f"# {TITLE}", ""]
+    lines = [f"# {TITLE}", "", "Contents:", ""]
+    lines += [f"- [{section.title}](#{anchor(section.title)})" for section in sections]
+    lines.append("")
     for section in sections:
-        lines += [f"## {section.title}", ""]
+        lines += [f'<a id="{anchor(section.title)}"></a>', "", f"## {section.title}", ""]
         for block in section.blocks:
             if isinstance(block, Table):
                 lines.append("| " + " | ".join(block.header) + " |")
@@ -478,6 +567,8 @@ def to_markdown(sections: list[Section], page_folder: Path) -> str:
                 lines.append(f"*{block.caption}*")
             elif isinstance(block, CodeBlock):
                 lines += ["```yaml", block.text.rstrip(), "```"]
+            elif isinstance(block, BulletList):
+                lines += [f"- {item}" for item in block.items]
             else:
                 lines.append(block)
             lines.append("")
@@ -485,9 +576,11 @@ def to_markdown(sections: list[Section], page_folder: Path) -> str:
 
 
 def to_html(sections: list[Section]) -> str:
-    body = [f"<h1>{html.escape(TITLE)}</h1>"]
+    body = [f"<h1>{html.escape(TITLE)}</h1>", "<nav><p>Contents:</p><ul>"]
+    body += [f'<li><a href="#{anchor(section.title)}">{html.escape(section.title)}</a></li>' for section in sections]
+    body.append("</ul></nav>")
     for section in sections:
-        body.append(f"<h2>{html.escape(section.title)}</h2>")
+        body.append(f'<h2 id="{anchor(section.title)}">{html.escape(section.title)}</h2>')
         for block in section.blocks:
             if isinstance(block, Table):
                 head = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
@@ -504,6 +597,8 @@ def to_html(sections: list[Section]) -> str:
                 )
             elif isinstance(block, CodeBlock):
                 body.append(f"<pre>{html.escape(block.text)}</pre>")
+            elif isinstance(block, BulletList):
+                body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
             else:
                 body.append(f"<p>{_inline(block)}</p>")
     return (

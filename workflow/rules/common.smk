@@ -192,6 +192,7 @@ def denoise_targets(wildcards=None):
         *rules.denoise_plot_comparison.output,
         *rules.denoise_plot_loss_curves.output,
         *(rules.denoise_plot_psnr_heatmap.output if has_clean_parrot() else []),
+        *(rules.denoise_regions.output if has_clean_parrot() else []),
     ]
 
 

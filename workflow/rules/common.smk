@@ -197,12 +197,13 @@ def denoise_targets(wildcards=None):
 
 
 def classifier_targets(wildcards=None):
-    """Every final output of training, epoch selection, evaluation, the comparison of the variants and the
-    replicates."""
+    """Every final output of training, epoch selection, evaluation (the validation split's per-class accuracy at
+    every epoch included), the comparison of the variants and the replicates."""
     per_run_outputs = [
         *rules.train.output,
         *rules.plot_train_loss.output,
         *rules.evaluate.output,
+        *rules.val_per_class_by_epoch.output,
         *rules.plot_evaluate_confusion.output,
         *rules.plot_evaluate_confused.output,
     ]

@@ -13,6 +13,7 @@ SEEDS = (546, 547)  # tests/smoke.yaml; the first is the one the page shows in f
 RUNS = [(variant, seed) for variant in VARIANTS for seed in SEEDS]
 EPOCHS = 2  # tests/smoke.yaml
 TEST_IMAGES = 500  # tests/smoke.yaml: test [2500, 3000]
+VAL_IMAGES = 500  # tests/smoke.yaml: val [2000, 2500]
 
 
 def rows(path):
@@ -86,6 +87,24 @@ def test_evaluation_outputs(smoke_run, variant, seed):
     assert_figure(folder / "confusion")
     assert_figure(folder / "confused_images")
     assert (smoke_run / "benchmarks" / "evaluate" / f"{variant}_seed{seed}.tsv").exists()
+
+
+@pytest.mark.parametrize("variant,seed", RUNS)
+def test_validation_accuracy_per_class_by_epoch(smoke_run, variant, seed):
+    table = rows(smoke_run / "results" / "eval" / variant / f"seed{seed}" / "val_per_class_by_epoch.csv")
+    assert len(table) == EPOCHS * 10
+    assert [int(row["epoch"]) for row in table] == [epoch for epoch in range(1, EPOCHS + 1) for _ in range(10)]
+    per_class = rows(smoke_run / "results" / "eval" / variant / f"seed{seed}" / "per_class.csv")
+    names = [row["class"] for row in per_class]
+    history = rows(smoke_run / "results" / "train" / variant / f"seed{seed}" / "history.csv")
+    for epoch in range(1, EPOCHS + 1):
+        of_epoch = [row for row in table if int(row["epoch"]) == epoch]
+        assert [row["class"] for row in of_epoch] == names
+        assert sum(int(row["n"]) for row in of_epoch) == VAL_IMAGES
+        # the training's own validation pass, at another batch size: equal but for a rounding tie or two
+        correct = sum(int(row["correct"]) for row in of_epoch)
+        assert correct / VAL_IMAGES == pytest.approx(float(history[epoch - 1]["val_accuracy"]), abs=2 / VAL_IMAGES)
+    assert (smoke_run / "benchmarks" / "val_per_class_by_epoch" / f"{variant}_seed{seed}.tsv").exists()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -165,6 +184,6 @@ def test_the_run_wide_implementation_reaches_every_stage_that_has_one(smoke_run_
         smoke_run_copy.workdir, "--dry-run", "--config", "implementation=reference", workflow=smoke_run_copy.workflow
     )
     planned = result.stdout
-    for rule in ("denoise_grid", "train", "evaluate"):
+    for rule in ("denoise_grid", "train", "evaluate", "val_per_class_by_epoch"):
         assert f"rule {rule}:" in planned, rule
     assert "rule autograd_gradients:" not in planned  # autograd has no implementation to choose

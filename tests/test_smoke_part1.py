@@ -11,6 +11,7 @@ from make_inputs import write_parrot_pair
 
 from torchbasics.images import load_rgb
 from torchbasics.io import read_table, table_rows
+from torchbasics.regions import REGIONS, read_regions
 
 
 def rows_of(path):
@@ -69,6 +70,27 @@ def test_denoise_tables_and_images(smoke_run, settings):
     assert best["better_norm"] in grid["norms"]
 
 
+def test_denoise_regions(smoke_run, settings):
+    grid = settings["denoise"]
+    table = read_regions(smoke_run / "results" / "denoise" / "regions.csv")
+    # the noisy input, then every setting of every norm, each with its three regions
+    images = [("noisy", None, None)] + [
+        (norm, lr, alpha) for norm in grid["norms"] for lr in grid["lr"] for alpha in grid["alpha"]
+    ]
+    assert len(table) == len(images) * len(REGIONS)
+    assert table["region"].tolist() == list(REGIONS) * len(images)
+    everything = {(row["norm"], row["lr"], row["alpha"]): row for row in table_rows(table[table["region"] == "all"])}
+    assert list(everything) == images
+    best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
+    assert everything[("noisy", None, None)]["psnr"] == pytest.approx(best["noisy"]["psnr"], rel=0, abs=1e-6)
+    for row in rows_of(smoke_run / "results" / "denoise" / "results.csv"):
+        measured = everything[(row["norm"], row["lr"], row["alpha"])]
+        assert measured["psnr"] == pytest.approx(row["psnr"], rel=0, abs=1e-6)
+    noisy = load_rgb(smoke_run / "resources" / "parrot" / "noisy.png")
+    pixels = {region: table[table["region"] == region]["pixels"].to_numpy() for region in REGIONS}
+    assert (pixels["all"] == noisy.shape[0] * noisy.shape[1]).all() and (pixels["edges"] < pixels["flat"]).all()
+
+
 def test_figures_and_records(smoke_run, settings):
     stems = FIGURE_STEMS + [f"denoise/figures/contact_sheet_{norm}" for norm in settings["denoise"]["norms"]]
     for stem in stems:
@@ -97,6 +119,7 @@ def test_denoising_without_a_clean_reference(tmp_path):
     assert best["best"]["L1"]["alpha"] == 1.0  # the grid's centre, named because nothing can be judged
     assert (tmp_path / "results" / "denoise" / "figures" / "comparison.png").exists()
     assert not (tmp_path / "resources" / "parrot" / "clean.png").exists()
+    assert not (tmp_path / "results" / "denoise" / "regions.csv").exists()  # nothing to measure the regions against
 
 
 def test_a_reference_of_another_size_stops_the_job_and_leaves_nothing(tmp_path):

@@ -113,6 +113,29 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+# Every epoch's checkpoint on the validation split, class by class: how each class's accuracy moved over training.
+rule val_per_class_by_epoch:
+    input:
+        npz=rules.prepare_cifar10.output.npz,
+        epoch_checkpoints=rules.train.output.epoch_checkpoints,
+    output:
+        table=f"results/eval/{RUN}/val_per_class_by_epoch.csv",
+    log:
+        "logs/val_per_class_by_epoch/{variant}_seed{seed}.log",
+    benchmark:
+        "benchmarks/val_per_class_by_epoch/{variant}_seed{seed}.tsv"
+    conda:
+        "../../envs/torchbasics.yaml"
+    threads: 4
+    resources:
+        gpu=1,
+    params:
+        split={"val": config["split"]["val"]},
+        eval=shaping_settings(config["eval"]),
+    script:
+        "../scripts/val_per_class_by_epoch.py"
+
+
 rule plot_evaluate_confusion:
     input:
         confusion=rules.evaluate.output.confusion,

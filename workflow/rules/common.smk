@@ -196,16 +196,18 @@ def denoise_targets(wildcards=None):
         *rules.denoise_plot_comparison.output,
         *rules.denoise_plot_loss_curves.output,
         *(rules.denoise_plot_psnr_heatmap.output if has_clean_parrot() else []),
+        *(rules.denoise_regions.output if has_clean_parrot() else []),
     ]
 
 
 def classifier_targets(wildcards=None):
-    """Every final output of training, epoch selection, evaluation, the comparison of the variants and the
-    replicates."""
+    """Every final output of training, epoch selection, evaluation (the validation split's per-class accuracy at
+    every epoch included), the comparison of the variants and the replicates."""
     per_run_outputs = [
         *rules.train.output,
         *rules.plot_train_loss.output,
         *rules.evaluate.output,
+        *rules.val_per_class_by_epoch.output,
         *rules.plot_evaluate_confusion.output,
         *rules.plot_evaluate_confused.output,
     ]

@@ -12,6 +12,7 @@ localrules:
     denoise_plot_comparison,
     denoise_plot_loss_curves,
     denoise_plot_psnr_heatmap,
+    denoise_regions,
 
 
 rule denoise_grid:
@@ -139,6 +140,25 @@ rule denoise_plot_psnr_heatmap:
         figure="psnr_heatmap",
     script:
         "../scripts/denoise_plot.py"
+
+
+# Every image's PSNR and mean absolute error on the clean original's edges (top decile of its gradient magnitude)
+# and flat areas (lower half), the noisy input's too. Like the PSNR heatmap, only a config with a clean original
+# asks for it.
+rule denoise_regions:
+    input:
+        **PARROT_IMAGES,
+        images=expand(DENOISE_IMAGES, norm=DENOISE["norms"]),
+        # each image's norm, lr and alpha
+        tables=expand(rules.denoise_grid.output.table, norm=DENOISE["norms"]),
+    output:
+        table="results/denoise/regions.csv",
+    log:
+        "logs/denoise/regions.log",
+    conda:
+        "../../envs/torchbasics.yaml"
+    script:
+        "../scripts/denoise_regions.py"
 
 
 # Stage target: every output of part 1.2.

@@ -17,6 +17,8 @@ from .io import as_numbers, atomic_path, read_table, write_table
 
 PER_CLASS_COLUMNS = ("class", "n", "correct", "accuracy", "ci95_low", "ci95_high")
 PREDICTION_COLUMNS = ("index", "true", "predicted", "confidence")
+# Each class's validation accuracy at every epoch of a run, one row per (epoch, class), epoch by epoch.
+VAL_PER_CLASS_BY_EPOCH_COLUMNS = ("epoch", "class", "n", "correct", "accuracy")
 CONFUSION_CORNER = "true/predicted"  # the confusion CSV's top-left cell: rows are true, columns predicted classes
 
 
@@ -35,6 +37,19 @@ def write_per_class(path: str | Path, rows: list[dict]) -> None:
 
 def read_per_class(path: str | Path) -> pd.DataFrame:
     return read_table(path, PER_CLASS_COLUMNS, "a per-class accuracy table", numbers=PER_CLASS_COLUMNS[1:])
+
+
+def write_val_per_class_by_epoch(path: str | Path, rows: list[dict]) -> None:
+    write_table(path, pd.DataFrame(rows, columns=list(VAL_PER_CLASS_BY_EPOCH_COLUMNS)))
+
+
+def read_val_per_class_by_epoch(path: str | Path) -> pd.DataFrame:
+    return read_table(
+        path,
+        VAL_PER_CLASS_BY_EPOCH_COLUMNS,
+        "a table of validation accuracy per class and epoch",
+        numbers=("epoch", "n", "correct", "accuracy"),
+    )
 
 
 def write_confusion(path: str | Path, fractions: np.ndarray, label_names: list[str]) -> None:

@@ -1,0 +1,25 @@
+"""Entry script of rule val_per_class_by_epoch: each class's validation accuracy at every epoch of one run."""
+
+import torch
+
+from torchbasics.evaluate import run_val_per_class_by_epoch
+from torchbasics.runtime import claim_device, run_script
+
+
+def main(snakemake):
+    torch.set_num_threads(snakemake.threads)
+    # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
+    device, gpu_claim = claim_device(snakemake.config["eval"]["device"])  # held while evaluating
+    run_val_per_class_by_epoch(
+        snakemake.input.npz,
+        snakemake.params.split,
+        list(snakemake.input.epoch_checkpoints),
+        snakemake.wildcards.variant,
+        batch_size=snakemake.params.eval["batch_size"],
+        device=device,
+        output=snakemake.output.table,
+        implementation=snakemake.params.eval["implementation"],
+    )
+
+
+run_script(snakemake, main)

@@ -73,6 +73,7 @@ def page_files(workdir, variants, comparison=True, denoise=None):
             {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png") for norm in ("L1", "L2")},
             path("results/denoise/figures/comparison.png"),
             path("results/denoise/figures/psnr_heatmap.png"),
+            path("results/denoise/regions.csv"),
         ),
         variants={
             variant: VariantFiles(
@@ -86,6 +87,9 @@ def page_files(workdir, variants, comparison=True, denoise=None):
                         f"eval/{variant}/seed546/confusion.csv",
                         f"eval/{variant}/seed546/confusion.png",
                         f"eval/{variant}/seed546/confused_images.png",
+                        f"train/{variant}/seed546/history.csv",
+                        f"eval/{variant}/seed546/predictions.csv",
+                        f"eval/{variant}/seed546/val_per_class_by_epoch.csv",
                     )
                 )
             )

@@ -53,6 +53,13 @@ def best(l1_psnr=25.0, l2_psnr=24.0, l1_ssim=0.8, l2_ssim=0.7):
     }
 
 
+def test_problems_name_metrics_that_disagree_on_the_better_norm_only_then():
+    assert answers.norm_disagreement(best()) is None
+    assert answers.norm_disagreement(best(l2_psnr=26.0, l2_ssim=0.9)) is None
+    note = answers.norm_disagreement(best(l2_psnr=26.0))
+    assert note.startswith("PSNR and SSIM disagree on the better norm: L2 by PSNR (26.00 against 25.00 dB), L1 by")
+
+
 def test_norm_verdict_follows_psnr_and_ssim():
     assert "L2 did worse than L1 by both measures" in answers.norm_verdict(best())
     assert "L2 did better than L1 by both measures" in answers.norm_verdict(best(l2_psnr=26.0, l2_ssim=0.9))

@@ -364,6 +364,22 @@ def metric_disagreements(results: pd.DataFrame, best: dict) -> list[str]:
     return notes
 
 
+def norm_disagreement(best: dict) -> str | None:
+    """PSNR and SSIM naming different norms as the better one."""
+    if "L1" not in best or "L2" not in best:
+        return None
+    l1, l2 = best["L1"], best["L2"]
+    by_psnr = "L2" if l2["psnr"] > l1["psnr"] else "L1"
+    by_ssim = "L2" if l2["ssim"] > l1["ssim"] else "L1"
+    if by_psnr == by_ssim:
+        return None
+    return (
+        f"PSNR and SSIM disagree on the better norm: {by_psnr} by PSNR ({max(l1['psnr'], l2['psnr']):.2f} against "
+        f"{min(l1['psnr'], l2['psnr']):.2f} dB), {by_ssim} by SSIM ({max(l1['ssim'], l2['ssim']):.3f} against "
+        f"{min(l1['ssim'], l2['ssim']):.3f}): which norm is better depends on what one asks of the image."
+    )
+
+
 def both_ways_pairs(variant: str, confusion: pd.DataFrame, worst: str, partner: str) -> str | None:
     pair = mutual_confusion(confusion, worst, partner)
     if pair["both_ways"]:

@@ -465,6 +465,7 @@ def problems_section(files: PageFiles) -> Section:
         found += answers.grid_edge_settings(results, chosen)
         found += answers.lr_insensitive_norms(results, chosen)
         found += answers.metric_disagreements(results, chosen)
+        found.append(answers.norm_disagreement(chosen))
     for variant, variant_files in files.variants.items():
         found.append(answers.last_epoch_chosen(variant, read_json(variant_files.best)))
         metrics = read_json(variant_files.metrics)
@@ -479,8 +480,8 @@ def problems_section(files: PageFiles) -> Section:
     found = [note for note in found if note]
     checked = (
         "Checked in this run's files: a best denoising setting on the edge of its grid, a norm whose PSNR does not "
-        "depend on lr, PSNR and SSIM choosing different settings, a chosen epoch that is the last one (training not "
-        "converged), a worst class confused both ways with its partner."
+        "depend on lr, PSNR and SSIM choosing different settings or norms, a chosen epoch that is the last one "
+        "(training not converged), a worst class confused both ways with its partner."
     )
     return Section(
         "Problems and surprises",

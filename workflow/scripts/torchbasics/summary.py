@@ -367,6 +367,9 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
         [
             table,
             f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
+            "McNemar's test accounts for the sampling of the test images, given these two trained networks; it does "
+            "not account for the randomness of training (another seed trains other networks), which only replicates "
+            "over seeds measure (the section over the seeds below).",
             answers.residual_training_answer(
                 {name: read_history(variants[name].history) for name in (baseline, variant)}, baseline, variant
             ),

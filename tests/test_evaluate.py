@@ -17,6 +17,7 @@ from torchbasics.evaluate import (
     confused_positions,
     confusion_counts,
     confusion_fractions,
+    epochs_to_follow,
     per_class_accuracy,
     run_evaluation,
     run_val_per_class_by_epoch,
@@ -341,6 +342,46 @@ def test_each_epoch_is_measured_with_its_own_checkpoint(evaluation_inputs):
     for epoch, label in favoured.items():
         accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
         assert accuracy[label] == 1.0 and np.delete(accuracy, label).max() == 0.0
+
+
+def test_the_epochs_followed_are_the_first_the_chosen_and_the_last():
+    assert epochs_to_follow(7, 15) == [1, 7, 15]
+    assert epochs_to_follow(15, 15) == [1, 15]
+    assert epochs_to_follow(1, 1) == [1]
+
+
+def test_only_the_epochs_asked_for_are_measured_each_with_its_own_checkpoint(evaluation_inputs):
+    folder, checkpoints = evaluation_inputs
+    checkpoints.append(str(folder / "epoch_03.pt"))
+    favoured = {1: 3, 2: 5, 3: 7}  # epoch -> the one class its network predicts
+    for epoch, path in enumerate(checkpoints, start=1):
+        save_made_checkpoint(path, epoch, favoured=favoured[epoch])
+    table = run_val_per_class_by_epoch(
+        folder / "cifar10.npz",
+        SPLIT,
+        checkpoints,
+        "plain",
+        batch_size=16,
+        device="cpu",
+        output=folder / "val_per_class_by_epoch.csv",
+        epochs=[1, 3],
+    )
+    assert table["epoch"].tolist() == [1] * 10 + [3] * 10
+    for epoch in (1, 3):
+        accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
+        assert accuracy[favoured[epoch]] == 1.0 and np.delete(accuracy, favoured[epoch]).max() == 0.0
+    with pytest.raises(InputError, match="epochs \\[1, 4\\] are not all among the run's 3 checkpoints"):
+        run_val_per_class_by_epoch(
+            folder / "cifar10.npz",
+            SPLIT,
+            checkpoints,
+            "plain",
+            batch_size=16,
+            device="cpu",
+            output=folder / "other.csv",
+            epochs=[1, 4],
+        )
+    assert not (folder / "other.csv").exists()
 
 
 def test_a_checkpoint_of_the_wrong_epoch_is_refused_and_nothing_is_written(evaluation_inputs):

@@ -113,10 +113,12 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
-# Every epoch's checkpoint on the validation split, class by class: how each class's accuracy moved over training.
+# The first, the chosen and the last epoch's checkpoints on the validation split, class by class: how each class's
+# accuracy moved over training.
 rule val_per_class_by_epoch:
     input:
         npz=rules.prepare_cifar10.output.npz,
+        best=rules.select_epoch.output.best,
         epoch_checkpoints=rules.train.output.epoch_checkpoints,
     output:
         table=f"results/eval/{RUN}/val_per_class_by_epoch.csv",

@@ -202,7 +202,7 @@ def denoise_targets(wildcards=None):
 
 def classifier_targets(wildcards=None):
     """Every final output of training, epoch selection, evaluation (the validation split's per-class accuracy at
-    every epoch included), the comparison of the variants and the replicates."""
+    the first, the chosen and the last epoch included), the comparison of the variants and the replicates."""
     per_run_outputs = [
         *rules.train.output,
         *rules.plot_train_loss.output,

@@ -1,8 +1,10 @@
-"""Entry script of rule val_per_class_by_epoch: each class's validation accuracy at every epoch of one run."""
+"""Entry script of rule val_per_class_by_epoch: each class's validation accuracy at the first, the chosen and the
+last epoch of one run."""
 
 import torch
 
-from torchbasics.evaluate import run_val_per_class_by_epoch
+from torchbasics.evaluate import epochs_to_follow, run_val_per_class_by_epoch
+from torchbasics.io import read_json
 from torchbasics.runtime import claim_device, run_script
 
 
@@ -10,6 +12,7 @@ def main(snakemake):
     torch.set_num_threads(snakemake.threads)
     # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
     device, gpu_claim = claim_device(snakemake.config["eval"]["device"])  # held while evaluating
+    best = read_json(snakemake.input.best)
     run_val_per_class_by_epoch(
         snakemake.input.npz,
         snakemake.params.split,
@@ -19,6 +22,7 @@ def main(snakemake):
         device=device,
         output=snakemake.output.table,
         implementation=snakemake.params.eval["implementation"],
+        epochs=epochs_to_follow(best["epoch"], best["epochs"]),
     )
 
 

@@ -1,5 +1,6 @@
 """Evaluation of a variant's chosen checkpoint on the test split: its predictions and what they tell; and of
-every epoch's checkpoint on the validation split, class by class, to show how each class's accuracy moved.
+the first, the chosen and the last epoch's checkpoints on the validation split, class by class, to show how each
+class's accuracy moved.
 
 The metrics are plain functions of (true labels, predicted labels), unit-tested on hand-made predictions; the
 files they go into (evaluation_files.py) are what the plot and comparison rules read, so a plot can be redrawn
@@ -250,6 +251,15 @@ def epoch_model(path: str | Path, variant: str, epoch: int, device: str, impleme
     return to_fast_layout(model) if implementation == "fast" else model
 
 
+def epochs_to_follow(chosen_epoch: int, epochs: int) -> list[int]:
+    """The epochs whose per-class validation accuracy the page compares: the first, the chosen and the last.
+
+    Each epoch costs a full pass over the validation split; these three tell how a class moved from the start of
+    training to the checkpoint that is evaluated and to the end.
+    """
+    return sorted({1, chosen_epoch, epochs})
+
+
 def run_val_per_class_by_epoch(
     npz_path: str | Path,
     split_config: dict,
@@ -260,9 +270,10 @@ def run_val_per_class_by_epoch(
     device: str,
     output: str | Path,
     implementation: str = "fast",
+    epochs: list[int] | None = None,
 ) -> pd.DataFrame:
-    """What rule val_per_class_by_epoch does: every epoch's checkpoint (``checkpoints`` in epoch order, epoch 1
-    first) on the validation split, each class's accuracy at each epoch, into ``output``.
+    """What rule val_per_class_by_epoch does: the checkpoints of ``epochs`` (all by default; ``checkpoints`` in
+    epoch order, epoch 1 first) on the validation split, each class's accuracy at each epoch, into ``output``.
 
     Like the test pass, in float32 whatever the training ran in: the checkpoints hold float32 weights and
     ``predict_logits`` returns float32 logits. Nothing is written unless every checkpoint is sound.
@@ -272,8 +283,11 @@ def run_val_per_class_by_epoch(
     val = load_splits(npz_path, split_config, names=("val",))["val"]
     n_classes = len(val.label_names)
     rows = []
-    for epoch, path in enumerate(checkpoints, start=1):
-        model = epoch_model(path, variant, epoch, device, implementation)
+    epochs = list(range(1, len(checkpoints) + 1)) if epochs is None else epochs
+    if not set(epochs) <= set(range(1, len(checkpoints) + 1)):
+        raise InputError(f"{variant}: epochs {epochs} are not all among the run's {len(checkpoints)} checkpoints")
+    for epoch in epochs:
+        model = epoch_model(checkpoints[epoch - 1], variant, epoch, device, implementation)
         predicted = predict_logits(model, val.X, batch_size, device, implementation).argmax(dim=1).numpy()
         counts = confusion_counts(val.y, predicted, n_classes)
         rows += per_class_by_epoch_rows(epoch, counts, val.label_names)

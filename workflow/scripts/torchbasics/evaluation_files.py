@@ -17,7 +17,7 @@ from .io import as_numbers, atomic_path, read_table, write_table
 
 PER_CLASS_COLUMNS = ("class", "n", "correct", "accuracy", "ci95_low", "ci95_high")
 PREDICTION_COLUMNS = ("index", "true", "predicted", "confidence")
-# Each class's validation accuracy at every epoch of a run, one row per (epoch, class), epoch by epoch.
+# Each class's validation accuracy at some epochs of a run (the first, the chosen, the last), a row per (epoch, class).
 VAL_PER_CLASS_BY_EPOCH_COLUMNS = ("epoch", "class", "n", "correct", "accuracy")
 CONFUSION_CORNER = "true/predicted"  # the confusion CSV's top-left cell: rows are true, columns predicted classes
 

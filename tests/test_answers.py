@@ -88,9 +88,13 @@ def test_the_edge_argument_appears_only_when_l1_keeps_edges_better():
     assert "L2 is at least as good on edge pixels" in not_kept
 
 
-def test_the_flat_region_winner_follows_the_numbers():
-    assert "L1 does better (1.00 dB)" in answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=29))
-    assert "L2 does better (2.00 dB)" in answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=32))
+def test_the_flat_region_winner_and_the_larger_difference_follow_the_numbers():
+    l1_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=29))
+    assert "L1 does better too (1.00 dB)" in l1_flat and "leaves small noise nearly untouched" in l1_flat
+    assert "The larger difference is on edges (1.00 dB on flat pixels, 2.00 dB on edges)" in l1_flat
+    l2_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=33))
+    assert "L2 does better (3.00 dB)" in l2_flat and "nearly untouched" not in l2_flat
+    assert "The larger difference is on flat pixels (3.00 dB on flat pixels, 2.00 dB on edges)" in l2_flat
 
 
 def grid_results(l1_psnr, l2_psnr, l1_ssim=None, l2_ssim=None, lrs=(0.3, 0.9, 2.7), alphas=(0.5, 1.5, 4.5)):
@@ -126,13 +130,18 @@ def test_the_same_setting_is_the_reference_reports_when_the_grid_holds_it():
     assert "L2 is worse than L1 by 1.00 dB" in answers.same_setting_answer(rows, centre)
 
 
-def test_problems_name_a_best_setting_on_the_grid_edge_only_when_it_is_there():
-    results = grid_results(lambda lr, alpha: 20 - abs(alpha - 1.5) - abs(lr - 0.9), lambda lr, alpha: 20 + alpha)
-    chosen = {"L1": {"lr": 0.9, "alpha": 1.5}, "L2": {"lr": 0.3, "alpha": 4.5}}
+def test_problems_name_a_best_setting_on_the_grid_edge_only_when_psnr_rises_towards_it():
+    results = grid_results(
+        lambda lr, alpha: 20 - abs(alpha - 1.5) - abs(lr - 0.9), lambda lr, alpha: 20 + alpha - lr / 10
+    )
+    chosen = {"L1": {"lr": 0.9, "alpha": 1.5, "psnr": 20.0}, "L2": {"lr": 0.3, "alpha": 4.5, "psnr": 24.47}}
     notes = answers.grid_edge_settings(results, chosen)
     assert not any(note.startswith("L1") for note in notes)
-    assert any("L2's best setting has alpha 4.5, the grid's largest" in note for note in notes)
-    assert any("L2's best setting has lr 0.3, the grid's smallest" in note for note in notes)
+    assert "L2's best setting has lr 0.3, the grid's smallest, 0.06 dB above lr 0.9" in notes[0]
+    assert "L2's best setting has alpha 4.5, the grid's largest, 3.00 dB above alpha 1.5" in notes[1]
+    flat_in_lr = grid_results(lambda lr, alpha: 20, lambda lr, alpha: 20 + alpha - lr / 1000)
+    notes = answers.grid_edge_settings(flat_in_lr, {"L2": {"lr": 0.3, "alpha": 4.5, "psnr": 24.4997}})
+    assert len(notes) == 1 and "alpha 4.5, the grid's largest" in notes[0]  # lr 0.3 is no better than 0.9
 
 
 def test_problems_name_a_norm_insensitive_to_lr():

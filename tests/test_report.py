@@ -124,3 +124,17 @@ def test_editing_plot_code_reruns_only_plots(smoke_run_copy):
     assert jobs, "editing the plotting code re-ran nothing: plot rules do not track their code"
     assert not jobs & set(COMPUTE_RULES), jobs & set(COMPUTE_RULES)
     assert planned_jobs(smoke_run_copy) == set()
+
+
+def test_editing_the_pages_answers_rerenders_only_the_page(smoke_run_copy):
+    assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
+    answers = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics" / "answers.py"
+    text, stat = answers.read_text(), answers.stat()
+    try:
+        answers.write_text(text + "\n# a reworded statement\n")
+        jobs = planned_jobs(smoke_run_copy)
+    finally:  # put the copy back as it was (content and times), for the other tests of the same smoke run
+        answers.write_text(text)
+        os.utime(answers, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert jobs == {"summary", "all"}, jobs
+    assert planned_jobs(smoke_run_copy) == set()

@@ -88,6 +88,8 @@ PLOTTING_CODE = {
     part: [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in (f"plots_{part}", "figures")]
     for part in ("part1", "part2")
 }
+# Likewise the page's layout and its worded answers: a changed statement re-renders the page.
+PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers")]
 
 
 def check_config_against_rules():
@@ -115,6 +117,7 @@ def run_info_inputs(wildcards):
 def summary_inputs(wildcards):
     return {
         "run_info": rules.run_info.output[0],
+        "page_code": PAGE_CODE,
         "autograd_summary": rules.autograd_gradients.output.summary,
         "autograd_gradient_figure": rules.autograd_plot_gradient.output.png,
         "autograd_convergence_figure": rules.autograd_plot_convergence.output.png,

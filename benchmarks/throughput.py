@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 from torchbasics import denoise  # noqa: E402
 from torchbasics.cifar10 import Split  # noqa: E402
 from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
-from torchbasics.precision import autocast, cpu_bfloat16_units  # noqa: E402
+from torchbasics.precision import autocast, cpu_bfloat16_units, native_bfloat16  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402
 from torchbasics.train import DATA_PATHS, Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
 
@@ -239,6 +239,9 @@ def main() -> None:
         "train_residual_speedup": results["train_residual_fast"] / results["train_residual_reference"],
         "eval_speedup": results["eval_fast"] / results["eval_reference"],
         "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_fast"] / rate,
+        # 0 where torch emulates bfloat16 (no AMX or AVX-512 BF16, or a GPU older than Ampere): the speedups below
+        # are then below 1, and say why `train.precision: auto` takes float32 there
+        "bf16_native": int(native_bfloat16(device)),
         "train_bf16_speedup": results["train_plain_bfloat16"] / results["train_plain_float32"],
         "train_residual_bf16_speedup": results["train_residual_bfloat16"] / results["train_residual_float32"],
         "eval_bf16_speedup": results["eval_plain_bfloat16"] / results["eval_plain_float32"],

@@ -356,31 +356,26 @@ def test_only_the_epochs_asked_for_are_measured_each_with_its_own_checkpoint(eva
     favoured = {1: 3, 2: 5, 3: 7}  # epoch -> the one class its network predicts
     for epoch, path in enumerate(checkpoints, start=1):
         save_made_checkpoint(path, epoch, favoured=favoured[epoch])
-    table = run_val_per_class_by_epoch(
-        folder / "cifar10.npz",
-        SPLIT,
-        checkpoints,
-        "plain",
-        batch_size=16,
-        device="cpu",
-        output=folder / "val_per_class_by_epoch.csv",
-        epochs=[1, 3],
-    )
-    assert table["epoch"].tolist() == [1] * 10 + [3] * 10
-    for epoch in (1, 3):
-        accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
-        assert accuracy[favoured[epoch]] == 1.0 and np.delete(accuracy, favoured[epoch]).max() == 0.0
-    with pytest.raises(InputError, match="epochs \\[1, 4\\] are not all among the run's 3 checkpoints"):
-        run_val_per_class_by_epoch(
+
+    def measure(epochs, output):
+        return run_val_per_class_by_epoch(
             folder / "cifar10.npz",
             SPLIT,
             checkpoints,
             "plain",
             batch_size=16,
             device="cpu",
-            output=folder / "other.csv",
-            epochs=[1, 4],
+            output=output,
+            epochs=epochs,
         )
+
+    table = measure([1, 3], folder / "val_per_class_by_epoch.csv")
+    assert table["epoch"].tolist() == [1] * 10 + [3] * 10
+    for epoch in (1, 3):
+        accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
+        assert accuracy[favoured[epoch]] == 1.0 and np.delete(accuracy, favoured[epoch]).max() == 0.0
+    with pytest.raises(InputError, match="epochs \\[1, 4\\] are not all among the run's 3 checkpoints"):
+        measure([1, 4], folder / "other.csv")
     assert not (folder / "other.csv").exists()
 
 

@@ -335,9 +335,11 @@ def grid_edge_settings(results: pd.DataFrame, best: dict) -> list[str]:
         of_norm = results[results["norm"] == norm]
         for name, other in (("lr", "alpha"), ("alpha", "lr")):
             values = sorted(set(of_norm[name]))
-            if len(values) < 2 or not (np.isclose(row[name], values[0]) or np.isclose(row[name], values[-1])):
+            if len(values) < 2:
                 continue
-            smallest = np.isclose(row[name], values[0])
+            smallest, largest = np.isclose(row[name], values[0]), np.isclose(row[name], values[-1])
+            if not (smallest or largest):
+                continue
             inward = values[1] if smallest else values[-2]
             neighbour = of_norm[np.isclose(of_norm[name], inward) & np.isclose(of_norm[other], row[other])]
             rise = row["psnr"] - float(neighbour["psnr"].iloc[0])

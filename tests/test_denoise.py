@@ -243,6 +243,13 @@ def test_bad_grids_are_refused(grid, iterations, message):
         denoise.solve_grid(noisy_example(), grid, "L1", iterations)
 
 
+def test_an_image_becomes_one_contiguous_plane_per_channel():
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    image = denoise.to_tensor(pixels)
+    assert image.shape == (1, 3, 12, 10) and image.is_contiguous()
+    assert torch.equal(image[0, 1], torch.from_numpy(pixels[:, :, 1]).float() / 255)
+
+
 @pytest.mark.parametrize(
     "pixels",
     [

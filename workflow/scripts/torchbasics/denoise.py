@@ -283,10 +283,14 @@ def check_grid(settings: list[Setting], iterations: int) -> None:
 
 
 def to_tensor(pixels: np.ndarray, device: str = "cpu") -> torch.Tensor:
-    """(H, W, 3) uint8 pixels as a (1, 3, H, W) float32 tensor in 0..1."""
+    """(H, W, 3) uint8 pixels as a (1, 3, H, W) float32 tensor in 0..1, each channel a contiguous plane.
+
+    Contiguous, not the channels-last view ``images_to_tensor`` gives: the descent's differences between
+    neighbouring pixels then read consecutive memory, and the compiled step is built for this one layout.
+    """
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) uint8 RGB image, got shape {pixels.shape} and dtype {pixels.dtype}")
-    return images_to_tensor(pixels[None]).to(device)
+    return images_to_tensor(pixels[None]).contiguous().to(device)
 
 
 def to_pixels(image: torch.Tensor) -> np.ndarray:

@@ -36,9 +36,9 @@ rule train:
         seed="|".join(map(str, SEEDS)),
     conda:
         "../../envs/torchbasics.yaml"
-    threads: 4
+    threads: lambda wildcards: threads_per_job("train", len(RUNS))
     resources:
-        gpu=1,
+        gpu=lambda wildcards: gpus_per_job("train"),
     params:
         seed=lambda wildcards: int(wildcards.seed),
         # only the splits it reads: widening the test split must not retrain
@@ -103,9 +103,9 @@ rule evaluate:
         "benchmarks/evaluate/{variant}_seed{seed}.tsv"
     conda:
         "../../envs/torchbasics.yaml"
-    threads: 4
+    threads: lambda wildcards: threads_per_job("eval", len(RUNS))
     resources:
-        gpu=1,
+        gpu=lambda wildcards: gpus_per_job("eval"),
     params:
         split={"test": config["split"]["test"]},
         eval=shaping_settings(config["eval"]),
@@ -128,9 +128,9 @@ rule val_per_class_by_epoch:
         "benchmarks/val_per_class_by_epoch/{variant}_seed{seed}.tsv"
     conda:
         "../../envs/torchbasics.yaml"
-    threads: 4
+    threads: lambda wildcards: threads_per_job("eval", len(RUNS))
     resources:
-        gpu=1,
+        gpu=lambda wildcards: gpus_per_job("eval"),
     params:
         split={"val": config["split"]["val"]},
         eval=shaping_settings(config["eval"]),

@@ -13,6 +13,7 @@ from torchbasics import settings
 from torchbasics.cifar10 import shuffle_seed as cifar10_shuffle_seed
 from torchbasics.fetch import is_url
 from torchbasics.grid import grid_settings
+from torchbasics.gpus import machine_may_have_gpu
 
 # ------------------------------------------------------------------------------------------------ the config
 
@@ -97,6 +98,41 @@ def check_config_against_rules():
     settings.check_sources_are_not_outputs(
         config, lambda path: any(rule.is_producer(path) for rule in workflow.rules), Path.cwd()
     )
+
+
+# ------------------------------------------------------------------------- what a CNN job asks of the machine
+
+# CPU threads that keep a GPU fed.
+THREADS_FEEDING_A_GPU = 4
+
+
+def gpus_per_job(stage):
+    """The ``gpu`` resource of a job of ``stage`` (train or eval): 0 where it can only compute on the CPU, else 1.
+
+    0 lets CPU jobs run side by side; the workflow profile's --resources gpu=1 would otherwise queue them one at a
+    time for a GPU they never use. On a cluster the job runs elsewhere, so only ``cpu`` says it needs none.
+    """
+    device = config[stage]["device"]
+    if device == "cpu":
+        return 0
+    if device == "auto" and workflow.local_exec and not machine_may_have_gpu():
+        return 0
+    return 1
+
+
+def cpu_share(jobs):
+    """The cores shared evenly by ``jobs`` jobs of one stage (at least one each).
+
+    A small CNN at batch 64 makes poor use of a second thread, so jobs side by side on a core each finish sooner
+    than one after another on all the cores, and one-core jobs fill the cores that others leave idle. The thread
+    count changes the rounding, and so the numbers: training records it, and ``--set-threads train=N`` fixes it.
+    """
+    return max(1, workflow.cores // jobs)
+
+
+def threads_per_job(stage, jobs):
+    """A GPU job's feeding threads; on the CPU, its share of the cores among the stage's ``jobs`` jobs."""
+    return THREADS_FEEDING_A_GPU if gpus_per_job(stage) else cpu_share(jobs)
 
 
 # ------------------------------------------------------------------------------ the report stage's inputs

@@ -30,7 +30,7 @@ rule denoise_grid:
         norm="|".join(DENOISE["norms"]),
     conda:
         "../../envs/torchbasics.yaml"
-    threads: 2
+    threads: lambda wildcards: cpu_share(len(DENOISE["norms"]))
     params:
         lr=DENOISE["lr"],
         alpha=DENOISE["alpha"],

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from .errors import InputError
+from .runtime import granted_gpus
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,23 @@ def default_lock_dir() -> Path:
 
 def running_under_slurm() -> bool:
     return "SLURM_JOB_ID" in os.environ
+
+
+# Where the kernel shows a GPU driver: NVIDIA's lists one folder per GPU; AMD's ROCm driver opens /dev/kfd.
+NVIDIA_GPU_LIST = Path("/proc/driver/nvidia/gpus")
+AMD_COMPUTE_DEVICE = Path("/dev/kfd")
+
+
+def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_compute_device: Path = AMD_COMPUTE_DEVICE) -> bool:
+    """Whether a job started on this machine could compute on a GPU; False only where none can.
+
+    Read from the environment and the kernel, not from torch, so that Snakemake can ask it while it plans the
+    jobs: ``CUDA_VISIBLE_DEVICES``, when set, is the list of GPUs jobs may use; otherwise a GPU needs its driver.
+    """
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return bool(granted_gpus())
+    nvidia_gpus = nvidia_gpu_list.is_dir() and any(nvidia_gpu_list.iterdir())
+    return nvidia_gpus or amd_compute_device.exists()
 
 
 class GpuClaim:

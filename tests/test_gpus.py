@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from torchbasics.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir
+from torchbasics.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir, machine_may_have_gpu
 
 
 def test_two_claims_get_different_indices_and_a_release_frees_one(tmp_path):
@@ -217,3 +217,29 @@ def test_another_users_narrower_lock_folder_is_an_error_naming_it_and_the_fix(sh
     os.waitpid(claimant, 0)
     assert answer.startswith("InputError: cannot use the GPU lock folder " + lock_dir)
     assert f"chmod 1777 {lock_dir}" in answer and LOCK_DIR_VARIABLE in answer
+
+
+@pytest.mark.parametrize(
+    ("visible", "nvidia_gpus", "amd_driver", "expected"),
+    [
+        (None, [], False, False),  # no driver: CPU only
+        (None, ["0000:01:00.0"], False, True),  # NVIDIA's driver lists a GPU
+        (None, [], True, True),  # AMD's ROCm driver
+        ("", ["0000:01:00.0"], False, False),  # the environment grants no GPU, whatever the machine has
+        ("-1", ["0000:01:00.0"], True, False),
+        ("1", [], False, True),  # granted one: trust the grant (SLURM sets it on the node)
+    ],
+)
+def test_whether_the_machine_may_have_a_gpu(tmp_path, monkeypatch, visible, nvidia_gpus, amd_driver, expected):
+    nvidia_list = tmp_path / "nvidia" / "gpus"
+    nvidia_list.mkdir(parents=True)
+    for bus_id in nvidia_gpus:
+        (nvidia_list / bus_id).mkdir()
+    amd_device = tmp_path / "kfd"
+    if amd_driver:
+        amd_device.touch()
+    if visible is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert machine_may_have_gpu(nvidia_list, amd_device) is expected

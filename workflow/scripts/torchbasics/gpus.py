@@ -56,7 +56,7 @@ NVIDIA_GPU_LIST = Path("/proc/driver/nvidia/gpus")
 AMD_COMPUTE_DEVICE = Path("/dev/kfd")
 
 
-def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_compute_device: Path = AMD_COMPUTE_DEVICE) -> bool:
+def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_device: Path = AMD_COMPUTE_DEVICE) -> bool:
     """Whether a job started on this machine could compute on a GPU; False only where none can.
 
     Read from the environment and the kernel, not from torch, so that Snakemake can ask it while it plans the
@@ -65,7 +65,7 @@ def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_compute_de
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         return bool(granted_gpus())
     nvidia_gpus = nvidia_gpu_list.is_dir() and any(nvidia_gpu_list.iterdir())
-    return nvidia_gpus or amd_compute_device.exists()
+    return nvidia_gpus or amd_device.exists()
 
 
 class GpuClaim:

@@ -102,8 +102,13 @@ def check_config_against_rules():
 
 # ------------------------------------------------------------------------- what a CNN job asks of the machine
 
-# CPU threads that keep a GPU fed.
-THREADS_FEEDING_A_GPU = 4
+# CPU threads that keep a GPU fed, or that a CNN job asks for on a cluster node.
+THREADS_OF_A_CNN_JOB = 4
+
+
+def jobs_run_here():
+    """Whether jobs run on the machine Snakemake plans them on: not on a cluster's nodes (nor is this one of them)."""
+    return workflow.local_exec and not workflow.remote_exec
 
 
 def gpus_per_job(stage):
@@ -115,24 +120,27 @@ def gpus_per_job(stage):
     device = config[stage]["device"]
     if device == "cpu":
         return 0
-    if device == "auto" and workflow.local_exec and not machine_may_have_gpu():
+    if device == "auto" and jobs_run_here() and not machine_may_have_gpu():
         return 0
     return 1
 
 
-def cpu_share(jobs):
-    """The cores shared evenly by ``jobs`` jobs of one stage (at least one each).
+def cpu_share(jobs, on_a_cluster):
+    """The cores of this machine shared evenly by ``jobs`` jobs of one stage (at least one each); on a cluster,
+    where each job gets cores of its own, ``on_a_cluster``.
 
     A small CNN at batch 64 makes poor use of a second thread, so jobs side by side on a core each finish sooner
     than one after another on all the cores, and one-core jobs fill the cores that others leave idle. The thread
     count changes the rounding, and so the numbers: training records it, and ``--set-threads train=N`` fixes it.
     """
-    return max(1, workflow.cores // jobs)
+    return max(1, workflow.cores // jobs) if jobs_run_here() else on_a_cluster
 
 
 def threads_per_job(stage, jobs):
     """A GPU job's feeding threads; on the CPU, its share of the cores among the stage's ``jobs`` jobs."""
-    return THREADS_FEEDING_A_GPU if gpus_per_job(stage) else cpu_share(jobs)
+    if gpus_per_job(stage):
+        return THREADS_OF_A_CNN_JOB
+    return cpu_share(jobs, on_a_cluster=THREADS_OF_A_CNN_JOB)
 
 
 # ------------------------------------------------------------------------------ the report stage's inputs

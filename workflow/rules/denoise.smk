@@ -30,7 +30,7 @@ rule denoise_grid:
         norm="|".join(DENOISE["norms"]),
     conda:
         "../../envs/torchbasics.yaml"
-    threads: lambda wildcards: cpu_share(len(DENOISE["norms"]))
+    threads: lambda wildcards: cpu_share(len(DENOISE["norms"]), on_a_cluster=2)
     params:
         lr=DENOISE["lr"],
         alpha=DENOISE["alpha"],

@@ -55,51 +55,54 @@ def test_dry_run_of_the_smoke_config(tmp_path):
 
 
 def planned_jobs(dry_run_stdout):
-    """Each job a dry run lists, as (rule, threads, resources); threads is 1 where the listing shows none."""
+    """Each job a dry run lists, as (rule, {threads, priority, resources}); the listing leaves out threads 1 and
+    priority 0."""
     jobs = []
     for line in map(str.strip, dry_run_stdout.splitlines()):
         header = re.fullmatch(r"(?:local)?rule (\w+):", line)
         if header:
-            jobs.append((header[1], {"threads": 1, "resources": {}}))
-        elif jobs and line.startswith("threads:"):
-            jobs[-1][1]["threads"] = int(line.removeprefix("threads:"))
+            jobs.append((header[1], {"threads": 1, "priority": 0, "resources": {}}))
+        elif jobs and line.startswith(("threads:", "priority:")):
+            key, value = line.split(":")
+            jobs[-1][1][key] = int(value)
         elif jobs and line.startswith("resources:"):
             jobs[-1][1]["resources"] = dict(item.split("=") for item in line.removeprefix("resources:").split(", "))
     return jobs
 
 
-def threads_and_gpus(workdir, *args):
-    """{rule: {(threads, gpu resource)}} of the CNN and denoising jobs a dry run of the smoke config plans."""
+def scheduling(workdir, *args):
+    """{rule: {(threads, gpu resource, priority)}} of the CNN and denoising jobs a dry run of the smoke config plans."""
     planned = {}
     for rule, job in planned_jobs(run_snakemake(workdir, "-n", "--resources", "gpu=1", *args).stdout):
         if rule in ("train", "evaluate", "val_per_class_by_epoch", "denoise_grid"):
-            planned.setdefault(rule, set()).add((job["threads"], job["resources"].get("gpu")))
+            planned.setdefault(rule, set()).add((job["threads"], job["resources"].get("gpu"), job["priority"]))
     return planned
 
 
 def test_on_a_machine_without_a_gpu_the_jobs_share_the_cores_and_claim_no_gpu(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no job may see a GPU, whatever this machine has
     write_smoke_inputs(tmp_path)
-    # the smoke config trains 2 variants x 2 seeds (four CNN jobs per rule) and denoises with 2 norms
-    assert threads_and_gpus(tmp_path, "--cores", "8") == {
-        "train": {(2, "0")},
-        "evaluate": {(2, "0")},
-        "val_per_class_by_epoch": {(2, "0")},
-        "denoise_grid": {(4, None)},
+    # the smoke config trains 2 variants x 2 seeds (four CNN jobs per rule) and denoises with 2 norms; training,
+    # the longest, starts first
+    assert scheduling(tmp_path, "--cores", "8") == {
+        "train": {(2, "0", 1)},
+        "evaluate": {(2, "0", 0)},
+        "val_per_class_by_epoch": {(2, "0", 0)},
+        "denoise_grid": {(4, None, 0)},
     }
-    on_two_cores = threads_and_gpus(tmp_path, "--cores", "2")
-    assert on_two_cores["train"] == {(1, "0")} and on_two_cores["denoise_grid"] == {(1, None)}
+    on_two_cores = scheduling(tmp_path, "--cores", "2")
+    assert on_two_cores["train"] == {(1, "0", 1)} and on_two_cores["denoise_grid"] == {(1, None, 0)}
     # asked for by name, a GPU is claimed (the job then says plainly why it cannot use one)
-    assert threads_and_gpus(tmp_path, "--cores", "8", "--config", "device=cuda")["train"] == {(4, "1")}
+    assert scheduling(tmp_path, "--cores", "8", "--config", "device=cuda")["train"] == {(4, "1", 1)}
 
 
 def test_jobs_that_may_use_a_gpu_claim_one_unless_told_to_use_the_cpu(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
     write_smoke_inputs(tmp_path)
-    planned = threads_and_gpus(tmp_path, "--cores", "8")
-    assert planned["train"] == planned["evaluate"] == {(4, "1")}
-    on_the_cpu = threads_and_gpus(tmp_path, "--cores", "8", "--config", "train={device: cpu}")
-    assert on_the_cpu["train"] == {(2, "0")} and on_the_cpu["evaluate"] == {(4, "1")}
+    planned = scheduling(tmp_path, "--cores", "8")
+    assert planned["train"] == {(4, "1", 1)} and planned["evaluate"] == {(4, "1", 0)}
+    on_the_cpu = scheduling(tmp_path, "--cores", "8", "--config", "train={device: cpu}")
+    assert on_the_cpu["train"] == {(2, "0", 1)} and on_the_cpu["evaluate"] == {(4, "1", 0)}
 
 
 def test_the_report_stage_may_be_included_before_the_stages_it_reads(tmp_path):

@@ -34,6 +34,9 @@ rule train:
     wildcard_constraints:
         variant="|".join(VARIANTS),
         seed="|".join(map(str, SEEDS)),
+    # The longest jobs of a run: started before any other that is ready, so that the shorter ones (denoising,
+    # evaluation) fill the cores they leave, instead of the last training job running alone at the end.
+    priority: 1
     conda:
         "../../envs/torchbasics.yaml"
     threads: lambda wildcards: threads_per_job("train", len(RUNS))

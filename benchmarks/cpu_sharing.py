@@ -22,8 +22,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("plain", "residual")
 WORKER_FLAG = "--worker"
@@ -34,17 +32,13 @@ def training_rate_in_this_process(variant: str, threads: int, n_images: int) -> 
     import torch
 
     sys.path.insert(0, str(HERE))
-    from throughput import training_rate  # puts the pipeline's library on the path
+    from throughput import made_up_split, training_rate  # puts the pipeline's library on the path
 
-    from torchbasics.cifar10 import Split
     from torchbasics.runtime import reuse_freed_memory
 
     reuse_freed_memory()  # as every pipeline job does
     torch.set_num_threads(threads)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(n_images, 32, 32, 3), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=n_images).astype(np.int64)
-    rate, _ = training_rate(variant, "fast", Split(images, labels, [str(i) for i in range(10)], 0), "cpu")
+    rate, _ = training_rate(variant, "fast", made_up_split(n_images), "cpu")
     return rate
 
 

@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VARIANTS = ("plain", "residual")
+sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
+from torchbasics.variants import REGISTRY  # noqa: E402
+
+VARIANTS = tuple(REGISTRY)
 WORKER_FLAG = "--worker"
 
 

@@ -7,16 +7,16 @@
     .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd fast paths, with compile time
 
 Measures, on made-up 32x32 images (the speed does not depend on their content):
-  * training images/s of both variants with the reference implementation (the assignment's per-image transforms
-    from a DataLoader) and the fast one (the split on the device, per-batch augmentation, channels_last), through
-    the pipeline's own training loop (torchbasics.train.train_one_epoch);
+  * training images/s of every registered variant with the reference implementation (the assignment's per-image
+    transforms from a DataLoader) and the fast one (the split on the device, per-batch augmentation,
+    channels_last), through the pipeline's own training loop (torchbasics.train.train_one_epoch);
   * evaluation images/s, reference (ToTensor per image, batch 64) and fast (the config's eval.batch_size);
-  * the fast paths in float32 and in bfloat16 (train.precision), training and evaluation, both variants;
+  * the fast paths in float32 and in bfloat16 (train.precision), training and evaluation, every variant;
   * one denoising setting at the real image's size (3 x 678 x 1020), solved by autograd (the reference) and by
     the fused closed-form step (fast);
   * the machine's float32 matrix-multiply rate, and the fraction of it the fast training reaches (the
     model's training FLOPs per image, about 3x its forward pass, times images/s);
-  * with --compile, the fast plain training and evaluation with the network wrapped in torch.compile, and the
+  * with --compile, the baseline network's fast training and evaluation wrapped in torch.compile, and the
     seconds the first batches took (compiling).
 Both paths run under the pipeline's own process set-up (torchbasics.runtime.reuse_freed_memory).
 The last line is machine-readable: key=value pairs.
@@ -39,10 +39,15 @@ sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
 from torchbasics import denoise  # noqa: E402
 from torchbasics.cifar10 import Split  # noqa: E402
-from torchbasics.models import VARIANTS, build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.models import build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.norms import REFERENCE as REFERENCE_NORM  # noqa: E402
 from torchbasics.precision import autocast, cpu_bfloat16_units, native_bfloat16  # noqa: E402
 from torchbasics.runtime import reuse_freed_memory  # noqa: E402
 from torchbasics.train import DATA_PATHS, Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
+from torchbasics.variants import DEFAULT_BASELINE, REGISTRY  # noqa: E402
+
+VARIANTS = tuple(REGISTRY)
+BASELINE = DEFAULT_BASELINE  # the network the single-network rows (evaluation, compiled, FLOPs) measure
 
 IMPLEMENTATIONS = ("reference", "fast")
 PRECISIONS = ("float32", "bfloat16")
@@ -208,9 +213,9 @@ def main() -> None:
             results[key], _ = training_rate(variant, implementation, split, device)
             print(f"train {variant:8s} {implementation:9s}: {results[key]:8.0f} images/s")
     for implementation in IMPLEMENTATIONS:
-        results[f"eval_{implementation}"], _ = evaluation_rate("plain", implementation, X[:n_eval], device)
+        results[f"eval_{implementation}"], _ = evaluation_rate(BASELINE, implementation, X[:n_eval], device)
         print(
-            f"eval  plain    {implementation:9s}: {results[f'eval_{implementation}']:8.0f} images/s "
+            f"eval  {BASELINE:8s} {implementation:9s}: {results[f'eval_{implementation}']:8.0f} images/s "
             f"(batch {EVAL_BATCH[implementation]})"
         )
     # float32 is measured again here, beside bfloat16, though the fast row above is the same path: the machine's
@@ -225,14 +230,14 @@ def main() -> None:
                 f"eval {results[f'eval_{key}']:8.0f} images/s"
             )
     if args.compile:
-        results["train_plain_compiled"], warm_up = training_rate("plain", "fast", split, device, compiled=True)
+        results["train_compiled"], warm_up = training_rate(BASELINE, "fast", split, device, compiled=True)
         print(
-            f"train plain    fast, torch.compile: {results['train_plain_compiled']:8.0f} images/s "
+            f"train {BASELINE:8s} fast, torch.compile: {results['train_compiled']:8.0f} images/s "
             f"(first 4 batches, compiling: {warm_up:.1f} s)"
         )
-        results["eval_compiled"], warm_up = evaluation_rate("plain", "fast", X[:n_eval], device, compiled=True)
+        results["eval_compiled"], warm_up = evaluation_rate(BASELINE, "fast", X[:n_eval], device, compiled=True)
         print(
-            f"eval  plain    fast, torch.compile: {results['eval_compiled']:8.0f} images/s "
+            f"eval  {BASELINE:8s} fast, torch.compile: {results['eval_compiled']:8.0f} images/s "
             f"(first 2 batches, compiling: {warm_up:.1f} s)"
         )
     for norm in denoise.NORMS:
@@ -244,28 +249,39 @@ def main() -> None:
                 f"{1000 * results[key]:6.1f} ms per iteration"
             )
 
+    baseline = f"train_{BASELINE}"
     summary = {
-        "train_plain_speedup": results["train_plain_fast"] / results["train_plain_reference"],
-        "train_residual_speedup": results["train_residual_fast"] / results["train_residual_reference"],
+        f"train_{variant}_speedup": results[f"train_{variant}_fast"] / results[f"train_{variant}_reference"]
+        for variant in VARIANTS
+    }
+    summary |= {
         "eval_speedup": results["eval_fast"] / results["eval_reference"],
-        "compute_fraction": 3 * forward_flops_per_image("plain") * results["train_plain_fast"] / rate,
+        "compute_fraction": 3 * forward_flops_per_image(BASELINE) * results[f"{baseline}_fast"] / rate,
         # 0 where torch emulates bfloat16 (no AMX or AVX-512 BF16, or a GPU older than Ampere): the speedups below
         # are then below 1, and say why `train.precision: auto` takes float32 there
         "bf16_native": int(native_bfloat16(device)),
-        "train_bf16_speedup": results["train_plain_bfloat16"] / results["train_plain_float32"],
-        "train_residual_bf16_speedup": results["train_residual_bfloat16"] / results["train_residual_float32"],
-        "eval_bf16_speedup": results["eval_plain_bfloat16"] / results["eval_plain_float32"],
-        "denoise_speedup": results["denoise_L1_reference"] / results["denoise_L1_fast"],
-        "denoise_L2_speedup": results["denoise_L2_reference"] / results["denoise_L2_fast"],
-        "train_plain_fast_ips": results["train_plain_fast"],
-        "train_plain_reference_ips": results["train_plain_reference"],
+        "train_bf16_speedup": results[f"{baseline}_bfloat16"] / results[f"{baseline}_float32"],
     }
+    summary |= {
+        f"train_{variant}_bf16_speedup": results[f"train_{variant}_bfloat16"] / results[f"train_{variant}_float32"]
+        for variant in VARIANTS
+        if variant != BASELINE
+    }
+    summary["eval_bf16_speedup"] = results[f"eval_{BASELINE}_bfloat16"] / results[f"eval_{BASELINE}_float32"]
+    summary |= {
+        ("denoise_speedup" if norm == REFERENCE_NORM else f"denoise_{norm}_speedup"): (
+            results[f"denoise_{norm}_reference"] / results[f"denoise_{norm}_fast"]
+        )
+        for norm in denoise.NORMS
+    }
+    summary[f"{baseline}_fast_ips"] = results[f"{baseline}_fast"]
+    summary[f"{baseline}_reference_ips"] = results[f"{baseline}_reference"]
     if args.compile:
-        summary["train_compiled_over_eager"] = results["train_plain_compiled"] / results["train_plain_fast"]
+        summary["train_compiled_over_eager"] = results["train_compiled"] / results[f"{baseline}_fast"]
         summary["eval_compiled_over_eager"] = results["eval_compiled"] / results["eval_fast"]
     print(
-        f"plain model: {forward_flops_per_image('plain') / 1e6:.1f} MFLOP forward per image, "
-        f"residual: {forward_flops_per_image('residual') / 1e6:.1f}"
+        "model forward MFLOP per image: "
+        + ", ".join(f"{variant} {forward_flops_per_image(variant) / 1e6:.1f}" for variant in VARIANTS)
     )
     print(" ".join(f"{key}={value:.3g}" if value < 100 else f"{key}={value:.0f}" for key, value in summary.items()))
 

@@ -101,8 +101,8 @@ def test_residual_block_adds_its_branch_to_the_input():
 
 
 def test_unknown_variant_is_refused():
-    with pytest.raises(InputError, match="unknown model variant 'wide'"):
-        build_model("wide")
+    with pytest.raises(InputError, match="unknown model variant 'no-such-network'; registered variants: plain"):
+        build_model("no-such-network")
 
 
 def test_images_to_tensor_matches_totensor():

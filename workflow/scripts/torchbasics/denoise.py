@@ -1,9 +1,9 @@
 """Part 1.2: total-variation denoising by gradient descent on the pixels, as the handout describes it.
 
-J starts as a copy of the noisy image I and descends ``||I-J|| + alpha (||dJ/dx|| + ||dJ/dy||)`` (L1 norms, or
-squared L2 norms), each step moving J by ``lr`` along the loss gradient normalised to unit length. Images are
-(N, C, H, W) float tensors scaled to 0..1; a grid of (lr, alpha) settings is solved one setting after the other,
-with the gradient from autograd (the reference) or from its closed form in one fused step (the default).
+J starts as a copy of the noisy image I and descends ``||I-J|| + alpha (||dJ/dx|| + ||dJ/dy||)`` in one of the
+norms of ``torchbasics.norms``, each step moving J by ``lr`` along the loss gradient normalised to unit length.
+Images are (N, C, H, W) float tensors scaled to 0..1; a grid of (lr, alpha) settings is solved one setting after
+the other, with the gradient from autograd (the reference) or from its closed form in one fused step (the default).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from . import quality
 from .errors import InputError
 from .grid import Setting
 from .io import table_rows
+from .norms import REGISTRY as NORM_REGISTRY
+from .norms import norm as registered_norm
 from .tensors import images_to_tensor
 
 log = logging.getLogger(__name__)
 
-NORMS = ("L1", "L2")
+NORMS = tuple(NORM_REGISTRY)
 # The fast path (the closed-form gradient, fused) and the reference it is tested against (autograd).
 IMPLEMENTATIONS = ("fast", "reference")
 
@@ -73,7 +75,8 @@ def _adjoint_y(values: torch.Tensor) -> torch.Tensor:
 def denoising_loss(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str) -> torch.Tensor:
     """The loss of each image of the batch ``denoised`` (N, C, H, W): a tensor of N values.
 
-    ``norm`` L1: ``||I-J||_1 + alpha (||dJ/dx||_1 + ||dJ/dy||_1)``; L2: the same with squared L2 norms.
+    ``norm`` names a registered norm, whose penalty phi makes ``sum phi(I-J) + alpha (sum phi(dJ/dx) + sum
+    phi(dJ/dy))``.
     ``noisy`` is (N, C, H, W) or (1, C, H, W) (shared by the batch); ``alpha`` a number or one per image.
     """
     _check_pair(noisy, denoised)
@@ -84,27 +87,19 @@ def denoising_loss(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str
 
 
 def _penalty(norm: str):
-    """Per-image sum of |t| (L1) or t**2 (L2), i.e. the norm or the squared norm of each image."""
+    """Per-image sum of phi(t): the norm, or the squared norm, of each image."""
     penalty = _penalty_of(norm)
     return lambda t: penalty(t).flatten(1).sum(dim=1)
 
 
 def _penalty_of(norm: str):
-    """phi, elementwise: |t| (L1) or t**2 (L2)."""
-    if norm == "L1":
-        return torch.abs
-    if norm == "L2":
-        return torch.square
-    raise InputError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+    """phi, elementwise."""
+    return registered_norm(norm).penalty
 
 
 def _penalty_derivative(norm: str):
-    """phi', elementwise: sign(t) (L1; 0 at t = 0, as torch's backward of abs() has it) or 2t (L2)."""
-    if norm == "L1":
-        return torch.sign
-    if norm == "L2":
-        return lambda t: 2 * t
-    raise InputError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+    """phi', elementwise."""
+    return registered_norm(norm).derivative
 
 
 # ------------------------------------------------------------------------------------------- the descent
@@ -153,10 +148,10 @@ def autograd_step(noisy, denoised, alpha, lr, norm: str) -> tuple[torch.Tensor, 
 def closed_form_gradient(noisy: torch.Tensor, denoised: torch.Tensor, alpha, norm: str) -> torch.Tensor:
     """The loss gradient with respect to J, written out instead of backpropagated.
 
-    With phi(t) = |t| (L1) or t**2 (L2): g = -phi'(I-J) + alpha (Dx^T phi'(Dx J) + Dy^T phi'(Dy J)), Dx and Dy
+    With phi a norm's elementwise penalty: g = -phi'(I-J) + alpha (Dx^T phi'(Dx J) + Dy^T phi'(Dy J)), Dx and Dy
     the forward differences of ``get_spatial_gradients`` and Dx^T s at a pixel = s at its left neighbour (zero
-    in the first column) - s there (likewise upwards for Dy^T). Where |t| has no derivative, at t = 0, phi' is
-    0: sign(0) = 0, the value torch's backward of abs() gives, so this equals autograd's gradient exactly.
+    in the first column) - s there (likewise upwards for Dy^T). Where phi has a kink (|t| at t = 0), the norm's
+    phi' takes the value torch's backward gives there (sign(0) = 0), so this equals autograd's gradient exactly.
     Shapes as for ``denoising_loss``.
     """
     _check_pair(noisy, denoised)

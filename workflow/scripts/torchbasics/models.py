@@ -1,11 +1,13 @@
-"""The two CIFAR-10 networks of part 2, batched prediction, and their checkpoints.
+"""The CIFAR-10 networks of part 2, batched prediction, and their checkpoints.
 
-``plain`` is the assignment's table; ``residual`` swaps its last two conv blocks for residual blocks. Both take
-float images (B, 3, 32, 32) in [0, 1] and return class logits (B, 10).
+``PlainCNN`` is the assignment's table; ``ResidualCNN`` swaps its last two conv blocks for residual blocks. Both take
+float images (B, 3, 32, 32) in [0, 1] and return class logits (B, 10). Which name builds which network is the
+registry's business (``torchbasics.variants``).
 """
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import zipfile
 from pathlib import Path
@@ -18,6 +20,7 @@ from torchvision.transforms.functional import to_tensor
 from .errors import InputError
 from .io import atomic_path
 from .tensors import images_to_tensor
+from .variants import variant as registered_variant
 
 N_CLASSES = 10
 # How the weights were made goes with them (device, precision, threads): the same config on the same hardware and
@@ -46,9 +49,9 @@ def conv_pool_relu(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(conv3x3(in_channels, out_channels), nn.MaxPool2d(2), nn.ReLU(inplace=True))
 
 
-def classifier_head() -> nn.Sequential:
-    """Linear 100 + ReLU, linear 10, over the last block's 100 channels of 4x4 (after three 2x2 max-pools)."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(100 * 4 * 4, 100), nn.ReLU(), nn.Linear(100, N_CLASSES))
+def classifier_head(in_features: int) -> nn.Sequential:
+    """Linear 100 + ReLU, linear 10, over the last block's ``in_features`` flattened features."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_features, 100), nn.ReLU(), nn.Linear(100, N_CLASSES))
 
 
 class PlainCNN(nn.Module):
@@ -67,7 +70,7 @@ class PlainCNN(nn.Module):
             conv_pool_relu(100, 100),
             conv_relu(100, 100),
         )
-        self.head = classifier_head()
+        self.head = classifier_head(100 * 4 * 4)  # 100 channels of 4x4, after three 2x2 max-pools
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
@@ -117,20 +120,19 @@ class ResidualCNN(nn.Module):
             nn.MaxPool2d(2),
             ResidualBlock(100),
         )
-        self.head = classifier_head()
+        self.head = classifier_head(100 * 4 * 4)  # 100 channels of 4x4, after three 2x2 max-pools
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
 
 
-VARIANTS = {"plain": PlainCNN, "residual": ResidualCNN}
-
-
 def build_model(variant: str) -> nn.Module:
-    """A freshly initialised network of ``variant`` (its weights come from torch's global RNG)."""
-    if variant not in VARIANTS:
-        raise InputError(f"unknown model variant {variant!r}; expected one of {', '.join(VARIANTS)}")
-    return VARIANTS[variant]()
+    """A freshly initialised network of the registered ``variant`` (its weights come from torch's global RNG)."""
+    module_name, _, class_name = registered_variant(variant).network.partition(":")
+    network = getattr(importlib.import_module(module_name), class_name, None)
+    if not (isinstance(network, type) and issubclass(network, nn.Module)):
+        raise InputError(f"variant {variant!r}: {module_name}:{class_name} is not a torch network class")
+    return network()
 
 
 # How evaluation batches are made: "fast" moves the split to the device once as uint8 and converts each batch

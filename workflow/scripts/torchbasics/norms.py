@@ -1,0 +1,63 @@
+"""The table of denoising norms: one entry per norm, and nothing else names them.
+
+A norm's loss is ``sum phi(I-J) + alpha (sum phi(dJ/dx) + sum phi(dJ/dy))`` for its elementwise penalty phi; the
+fast descent also needs phi' for the gradient's closed form. Adding a norm is one ``Norm`` here (plus its unit
+tests); the config's choices, the grid, the figures and the page's denoising sections loop over the configured
+norms. Penalties are written with tensor methods, so this module imports no torch and the workflow can read it
+while it parses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Norm:
+    name: str
+    penalty: Callable  # phi, elementwise, on a tensor
+    derivative: Callable  # phi', elementwise; at a kink, the value torch's backward of ``penalty`` takes there
+    label: str  # the loss in words, for the page
+    question: str  # the handout question its results answer
+    # What the page says of how this norm was read from the handout, where that needs saying; None where not.
+    note: str | None = None
+
+
+REGISTRY = {
+    norm.name: norm
+    for norm in (
+        Norm(
+            "L1",
+            penalty=lambda t: t.abs(),
+            derivative=lambda t: t.sign(),  # 0 at t = 0, as torch's backward of abs() has it
+            label="||I-J||_1 + alpha (||dJ/dx||_1 + ||dJ/dy||_1)",
+            question="1.2 b",
+        ),
+        Norm(
+            "L2",
+            penalty=lambda t: t.square(),
+            derivative=lambda t: 2 * t,
+            label="||I-J||_2^2 + alpha (||dJ/dx||_2^2 + ||dJ/dy||_2^2)",
+            question="1.2 c",
+            note=(
+                "The L2 variant uses squared norms, ||I-J||_2^2 + alpha(||dJ/dx||_2^2 + ||dJ/dy||_2^2). The literal "
+                "norm ||I-J||_2 has no gradient at the starting point J = I (the norm of zero is not differentiable "
+                "there), so descent could not start from the noisy image as the handout asks; squaring gives a "
+                "smooth loss whose gradient is defined everywhere, and it is the usual reading of an 'L2 variant' "
+                "of total variation."
+            ),
+        ),
+    )
+}
+# The handout's own norm: every other configured norm is compared against it ("L2 against L1").
+REFERENCE = "L1"
+
+
+def norm(name: str) -> Norm:
+    """The registered norm ``name``; an unknown name is refused with the registered ones."""
+    if name not in REGISTRY:
+        raise InputError(f"unknown norm {name!r}; registered norms: {', '.join(REGISTRY)}")
+    return REGISTRY[name]

@@ -1,0 +1,50 @@
+"""The registry of CIFAR-10 networks the pipeline can train: one entry per variant, and nothing else names them.
+
+Adding a network is its class (in ``torchbasics.models`` or a module of its own) plus one ``Variant`` here; the
+config's choices, the rules, the benchmarks and the page read this registry. It imports no torch, so the workflow
+can read it while it parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    network: str  # "module:Class", the network's class (imported only when a network is built)
+    description: str  # one line, for the page and for listing the registered variants
+    # The page's explanation of why this variant may fit the training data faster than the baseline, finished by
+    # "its ..." (e.g. "its identity paths pass the gradient straight to the earlier layers"); None where no
+    # mechanism is known, and the page then says only what the evidence shows.
+    faster_fit_reason: str | None = None
+
+
+REGISTRY = {
+    variant.name: variant
+    for variant in (
+        Variant(
+            "plain",
+            "torchbasics.models:PlainCNN",
+            "the assignment's table: four 3x3 conv blocks, three max-pools, two linear layers",
+        ),
+        Variant(
+            "residual",
+            "torchbasics.models:ResidualCNN",
+            "the table's network with its last two conv blocks made residual blocks (identity paths)",
+            faster_fit_reason="its identity paths pass the gradient straight to the earlier layers",
+        ),
+    )
+}
+# The variant every other configured variant is compared against, unless the config names another.
+DEFAULT_BASELINE = "plain"
+
+
+def variant(name: str) -> Variant:
+    """The registered variant ``name``; an unknown name is refused with the registered ones."""
+    if name not in REGISTRY:
+        raise InputError(f"unknown model variant {name!r}; registered variants: {', '.join(REGISTRY)}")
+    return REGISTRY[name]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from torchbasics import answers
+from torchbasics import answers, norms
 
 CLASSES = ["cat", "dog", "ship"]
 
@@ -54,16 +54,16 @@ def best(l1_psnr=25.0, l2_psnr=24.0, l1_ssim=0.8, l2_ssim=0.7):
 
 
 def test_problems_name_metrics_that_disagree_on_the_better_norm_only_then():
-    assert answers.norm_disagreement(best()) is None
-    assert answers.norm_disagreement(best(l2_psnr=26.0, l2_ssim=0.9)) is None
-    note = answers.norm_disagreement(best(l2_psnr=26.0))
+    assert answers.norm_disagreement(best(), "L1", "L2") is None
+    assert answers.norm_disagreement(best(l2_psnr=26.0, l2_ssim=0.9), "L1", "L2") is None
+    note = answers.norm_disagreement(best(l2_psnr=26.0), "L1", "L2")
     assert note.startswith("PSNR and SSIM disagree on the better norm: L2 by PSNR (26.00 against 25.00 dB), L1 by")
 
 
 def test_norm_verdict_follows_psnr_and_ssim():
-    assert "L2 did worse than L1 by both measures" in answers.norm_verdict(best())
-    assert "L2 did better than L1 by both measures" in answers.norm_verdict(best(l2_psnr=26.0, l2_ssim=0.9))
-    split = answers.norm_verdict(best(l2_psnr=26.0))
+    assert "L2 did worse than L1 by both measures" in answers.norm_verdict(best(), "L1", "L2")
+    assert "L2 did better than L1 by both measures" in answers.norm_verdict(best(l2_psnr=26.0, l2_ssim=0.9), "L1", "L2")
+    split = answers.norm_verdict(best(l2_psnr=26.0), "L1", "L2")
     assert "depends on the measure: L2 wins by PSNR but L1 by SSIM" in split
 
 
@@ -80,21 +80,34 @@ def regions(l1_edges, l2_edges, l1_flat=30.0, l2_flat=29.0):
 
 
 def test_the_edge_argument_appears_only_when_l1_keeps_edges_better():
-    kept = answers.regions_answer(best(), regions(l1_edges=22.0, l2_edges=20.0))
+    kept = answers.regions_answer(best(), regions(l1_edges=22.0, l2_edges=20.0), "L1", "L2")
     assert "on edges L1 reaches 22.00 dB and L2 20.00 dB" in kept
     assert "L1 keeps edges better" in kept and "blurs edges" in kept
-    not_kept = answers.regions_answer(best(), regions(l1_edges=20.0, l2_edges=22.0))
+    not_kept = answers.regions_answer(best(), regions(l1_edges=20.0, l2_edges=22.0), "L1", "L2")
     assert "L1 keeps edges better" not in not_kept
     assert "L2 is at least as good on edge pixels" in not_kept
 
 
 def test_the_flat_region_winner_and_the_larger_difference_follow_the_numbers():
-    l1_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=29))
+    l1_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=29), "L1", "L2")
     assert "L1 does better too (1.00 dB)" in l1_flat and "leaves small noise nearly untouched" in l1_flat
     assert "The larger difference is on edges (1.00 dB on flat pixels, 2.00 dB on edges)" in l1_flat
-    l2_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=33))
+    l2_flat = answers.regions_answer(best(), regions(22.0, 20.0, l1_flat=30, l2_flat=33), "L1", "L2")
     assert "L2 does better (3.00 dB)" in l2_flat and "nearly untouched" not in l2_flat
     assert "The larger difference is on flat pixels (3.00 dB on flat pixels, 2.00 dB on edges)" in l2_flat
+
+
+def test_a_norm_without_a_known_mechanism_gets_only_what_the_evidence_shows(monkeypatch):
+    toy = norms.Norm("Huber", penalty=abs, derivative=abs, label="Huber losses", question=None)
+    monkeypatch.setitem(norms.REGISTRY, "Huber", toy)
+    evidence = regions(l1_edges=22.0, l2_edges=20.0).replace("L2", "Huber")
+    chosen = {"L1": best()["L1"], "Huber": best()["L2"]}
+    text = answers.regions_answer(chosen, evidence, "L1", "Huber")
+    assert "on edges L1 reaches 22.00 dB and Huber 20.00 dB" in text and "L1 keeps edges better." in text
+    assert "L1 does better too (1.00 dB)." in text and "squared" not in text
+    kept = answers.regions_answer(chosen, regions(20.0, 22.0, l2_flat=31.0).replace("L2", "Huber"), "L1", "Huber")
+    assert "Huber is at least as good on edge pixels." in kept and "Huber does better (1.00 dB)." in kept
+    assert "Better or worse: Huber did worse than L1" in answers.norm_verdict(chosen, "L1", "Huber")
 
 
 def grid_results(l1_psnr, l2_psnr, l1_ssim=None, l2_ssim=None, lrs=(0.3, 0.9, 2.7), alphas=(0.5, 1.5, 4.5)):
@@ -122,12 +135,12 @@ def test_the_same_setting_is_the_reference_reports_when_the_grid_holds_it():
     assert (setting["lr"], setting["alpha"], setting["why"]) == (0.9, 1.5, "the reference report's setting")
     rows = answers.same_setting_rows(results, None, setting)
     assert {row["norm"]: row["psnr"] for row in rows} == {"L1": 21.5, "L2": 22.5}
-    assert "L2 is better than L1 by 1.00 dB" in answers.same_setting_answer(rows, setting)
+    assert "L2 is better than L1 by 1.00 dB" in answers.same_setting_answer(rows, setting, "L1", "L2")
     other = grid_results(lambda lr, alpha: 20, lambda lr, alpha: 19, lrs=(0.1, 0.2, 0.4), alphas=(1.0, 2.0))
     centre = answers.same_setting(other)
     assert (centre["lr"], centre["alpha"], centre["why"]) == (0.2, 1.0, "the grid's centre")
     rows = answers.same_setting_rows(other, None, centre)
-    assert "L2 is worse than L1 by 1.00 dB" in answers.same_setting_answer(rows, centre)
+    assert "L2 is worse than L1 by 1.00 dB" in answers.same_setting_answer(rows, centre, "L1", "L2")
 
 
 def test_problems_name_a_best_setting_on_the_grid_edge_only_when_psnr_rises_towards_it():
@@ -258,7 +271,8 @@ def test_the_residual_why_follows_the_training_losses():
 
 
 @pytest.mark.parametrize("implementation, batched", [("fast", True), ("reference", False)])
-def test_method_notes_always_state_the_l2_reading_and_name_the_batched_path_when_used(implementation, batched):
-    notes = answers.method_notes(implementation)
-    assert notes[0] == answers.SQUARED_L2_NOTE and "squared norms" in notes[0]
+def test_method_notes_state_the_l2_reading_and_name_the_batched_path_when_used(implementation, batched):
+    notes = answers.method_notes(implementation, ["L1", "L2"])
+    assert notes[0] == norms.norm("L2").note and "squared norms" in notes[0]
+    assert not any("squared norms" in note for note in answers.method_notes(implementation, ["L1"]))
     assert any("batched_augment" in note for note in notes) == batched

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import norms
+
 # An error within this many spacings of adjacent floating-point numbers is rounding, not approximation.
 ROUNDING_SPACINGS = 4.0
 # The reference student report's denoising setting: the grid is built around it, and both norms are compared there.
@@ -75,25 +77,24 @@ def sum_backward_answer(summary: dict) -> str:
 
 # ------------------------------------------------------------------------------------------ 1.2 denoising
 
-SQUARED_L2_NOTE = (
-    "The L2 variant uses squared norms, ||I-J||_2^2 + alpha(||dJ/dx||_2^2 + ||dJ/dy||_2^2). The literal norm "
-    "||I-J||_2 has no gradient at the starting point J = I (the norm of zero is not differentiable there), so "
-    "descent could not start from the noisy image as the handout asks; squaring gives a smooth loss whose "
-    "gradient is defined everywhere, and it is the usual reading of an 'L2 variant' of total variation."
-)
+
+def _better_by(best: dict, reference: str, other: str, measure: str) -> str:
+    """The norm of the two whose best setting scores higher by ``measure``; the reference on a tie."""
+    return other if best[other][measure] > best[reference][measure] else reference
 
 
-def norm_verdict(best: dict) -> str:
-    """1.2 c: which norm did better by PSNR and by SSIM, and whether the two metrics agree."""
-    l1, l2 = best["L1"], best["L2"]
-    by_psnr = "L2" if l2["psnr"] > l1["psnr"] else "L1"
-    by_ssim = "L2" if l2["ssim"] > l1["ssim"] else "L1"
+def norm_verdict(best: dict, reference: str, other: str) -> str:
+    """1.2 c: whether ``other`` did better than the ``reference`` norm by PSNR and by SSIM, and whether the two
+    metrics agree."""
+    ref, oth = best[reference], best[other]
+    by_psnr, by_ssim = (_better_by(best, reference, other, measure) for measure in ("psnr", "ssim"))
     numbers = (
-        f"(best settings: PSNR {l2['psnr']:.2f} dB for L2 against {l1['psnr']:.2f} dB for L1, SSIM {l2['ssim']:.3f} "
-        f"against {l1['ssim']:.3f})"
+        f"(best settings: PSNR {oth['psnr']:.2f} dB for {other} against {ref['psnr']:.2f} dB for {reference}, SSIM "
+        f"{oth['ssim']:.3f} against {ref['ssim']:.3f})"
     )
     if by_psnr == by_ssim:
-        return f"Better or worse: L2 did {'better' if by_psnr == 'L2' else 'worse'} than L1 by both measures {numbers}."
+        verdict = "better" if by_psnr == other else "worse"
+        return f"Better or worse: {other} did {verdict} than {reference} by both measures {numbers}."
     return (
         f"Better or worse depends on the measure: {by_psnr} wins by PSNR but {by_ssim} by SSIM {numbers}. PSNR "
         "counts every pixel's squared error alike; SSIM compares local structure (contrast and correlation in small "
@@ -111,43 +112,34 @@ def _region_psnr(regions: pd.DataFrame, norm: str, lr, alpha, region: str) -> fl
     return float(rows["psnr"].iloc[0])
 
 
-def regions_answer(best: dict, regions: pd.DataFrame) -> str:
-    """1.2 c, why: where each norm wins, on edge pixels and on flat ones, each at its best setting."""
+def regions_answer(best: dict, regions: pd.DataFrame, reference: str, other: str) -> str:
+    """1.2 c, why: where ``other`` and the ``reference`` norm win, on edge pixels and on flat ones, each at its best
+    setting; with the explanation the norm table gives for ``other``, where it has one."""
     psnr = {
         (norm, region): _region_psnr(regions, norm, best[norm]["lr"], best[norm]["alpha"], region)
-        for norm in ("L1", "L2")
+        for norm in (reference, other)
         for region in ("edges", "flat")
     }
+    contrast = norms.norm(other).contrast
     noisy = {region: _region_psnr(regions, "noisy", None, None, region) for region in ("edges", "flat")}
     sentences = [
         f"Why, by region (edges: the tenth of pixels where the clean image changes fastest; flat: the half where it "
-        f"changes least; noisy input {noisy['edges']:.2f} and {noisy['flat']:.2f} dB): on edges L1 reaches "
-        f"{psnr['L1', 'edges']:.2f} dB and L2 {psnr['L2', 'edges']:.2f} dB; on flat pixels L1 "
-        f"{psnr['L1', 'flat']:.2f} dB and L2 {psnr['L2', 'flat']:.2f} dB."
+        f"changes least; noisy input {noisy['edges']:.2f} and {noisy['flat']:.2f} dB): on edges {reference} "
+        f"reaches {psnr[reference, 'edges']:.2f} dB and {other} {psnr[other, 'edges']:.2f} dB; on flat pixels "
+        f"{reference} {psnr[reference, 'flat']:.2f} dB and {other} {psnr[other, 'flat']:.2f} dB."
     ]
-    if psnr["L1", "edges"] > psnr["L2", "edges"]:
-        sentences.append(
-            "L1 keeps edges better. The squared penalty charges a jump between neighbours by its square, so "
-            "spreading one large step over several small ones costs less: it blurs edges. L1 charges a jump by its "
-            "size however it is spread, so it can leave an edge sharp while flattening the noise around it."
-        )
+    flat_gap = psnr[reference, "flat"] - psnr[other, "flat"]
+    edge_gap = psnr[reference, "edges"] - psnr[other, "edges"]
+    if edge_gap > 0:
+        sentences.append(f"{reference} keeps edges better." + (f" {contrast.edges_lost}" if contrast else ""))
     else:
-        sentences.append(
-            "Here the squared penalty did not cost the edges more than L1 did: L2 is at least as good on edge "
-            "pixels, so the textbook argument (a squared penalty blurs edges) does not decide this run."
-        )
-    flat_gap = psnr["L1", "flat"] - psnr["L2", "flat"]
-    edge_gap = psnr["L1", "edges"] - psnr["L2", "edges"]
+        sentences.append(contrast.edges_kept if contrast else f"{other} is at least as good on edge pixels.")
+    flats = "On flat pixels, where removing noise is all that matters,"
     if flat_gap > 0:
-        sentences.append(
-            f"On flat pixels, where removing noise is all that matters, L1 does better too ({flat_gap:.2f} dB): the "
-            "squared penalty's pull on a difference shrinks with the difference, so it leaves small noise nearly "
-            "untouched, while L1 pulls every difference towards zero with the same force."
-        )
+        why = f": {contrast.flats_lost}" if contrast else "."
+        sentences.append(f"{flats} {reference} does better too ({flat_gap:.2f} dB){why}")
     else:
-        sentences.append(
-            f"On flat pixels, where removing noise is all that matters, L2 does better ({-flat_gap:.2f} dB)."
-        )
+        sentences.append(f"{flats} {other} does better ({-flat_gap:.2f} dB).")
     larger = "flat pixels" if abs(flat_gap) > abs(edge_gap) else "edges"
     sentences.append(
         f"The larger difference is on {larger} ({abs(flat_gap):.2f} dB on flat pixels, {abs(edge_gap):.2f} dB on "
@@ -178,14 +170,15 @@ def same_setting_rows(results: pd.DataFrame, regions: pd.DataFrame | None, setti
     return rows
 
 
-def same_setting_answer(rows: list[dict], setting: dict) -> str:
+def same_setting_answer(rows: list[dict], setting: dict, reference: str, other: str) -> str:
     by_norm = {row["norm"]: row for row in rows}
-    l1, l2 = by_norm["L1"], by_norm["L2"]
-    difference = l2["psnr"] - l1["psnr"]
+    ref, oth = by_norm[reference], by_norm[other]
+    difference = oth["psnr"] - ref["psnr"]
     return (
-        f"At one and the same setting, {setting['why']} (lr {setting['lr']}, alpha {setting['alpha']}), L2 is "
-        f"{'better' if difference > 0 else 'worse'} than L1 by {abs(difference):.2f} dB of PSNR and "
-        f"{'higher' if l2['ssim'] > l1['ssim'] else 'lower'} in SSIM ({l2['ssim']:.3f} against {l1['ssim']:.3f}): "
+        f"At one and the same setting, {setting['why']} (lr {setting['lr']}, alpha {setting['alpha']}), {other} is "
+        f"{'better' if difference > 0 else 'worse'} than {reference} by {abs(difference):.2f} dB of PSNR and "
+        f"{'higher' if oth['ssim'] > ref['ssim'] else 'lower'} in SSIM ({oth['ssim']:.3f} against "
+        f"{ref['ssim']:.3f}): "
         "the same alpha weighs the two penalties differently, which is why each norm's own best setting is the "
         "fairer comparison."
     )
@@ -385,19 +378,16 @@ def metric_disagreements(results: pd.DataFrame, best: dict) -> list[str]:
     return notes
 
 
-def norm_disagreement(best: dict) -> str | None:
-    """PSNR and SSIM naming different norms as the better one."""
-    if "L1" not in best or "L2" not in best:
-        return None
-    l1, l2 = best["L1"], best["L2"]
-    by_psnr = "L2" if l2["psnr"] > l1["psnr"] else "L1"
-    by_ssim = "L2" if l2["ssim"] > l1["ssim"] else "L1"
+def norm_disagreement(best: dict, reference: str, other: str) -> str | None:
+    """PSNR and SSIM naming different norms of ``reference`` and ``other`` as the better one."""
+    by_psnr, by_ssim = (_better_by(best, reference, other, measure) for measure in ("psnr", "ssim"))
     if by_psnr == by_ssim:
         return None
+    psnrs, ssims = ([best[norm][measure] for norm in (reference, other)] for measure in ("psnr", "ssim"))
     return (
-        f"PSNR and SSIM disagree on the better norm: {by_psnr} by PSNR ({max(l1['psnr'], l2['psnr']):.2f} against "
-        f"{min(l1['psnr'], l2['psnr']):.2f} dB), {by_ssim} by SSIM ({max(l1['ssim'], l2['ssim']):.3f} against "
-        f"{min(l1['ssim'], l2['ssim']):.3f}): which norm is better depends on what one asks of the image."
+        f"PSNR and SSIM disagree on the better norm: {by_psnr} by PSNR ({max(psnrs):.2f} against {min(psnrs):.2f} "
+        f"dB), {by_ssim} by SSIM ({max(ssims):.3f} against {min(ssims):.3f}): which norm is better depends on what "
+        "one asks of the image."
     )
 
 
@@ -411,9 +401,10 @@ def both_ways_pairs(variant: str, confusion: pd.DataFrame, worst: str, partner: 
     return None
 
 
-def method_notes(implementation: str) -> list[str]:
-    """The fixed notes about how the pipeline reads the handout (method, not results)."""
-    notes = [SQUARED_L2_NOTE]
+def method_notes(implementation: str, configured_norms) -> list[str]:
+    """The fixed notes about how the pipeline reads the handout (method, not results): each configured norm's
+    reading, where its table entry has one, and the batched augmentation where training uses it."""
+    notes = [norms.norm(name).note for name in configured_norms if norms.norm(name).note]
     if implementation == "fast":
         notes.append(
             "Training augments whole batches on tensors (`batched_augment`), with the same distributions as the "

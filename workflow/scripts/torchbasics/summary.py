@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import answers
+from . import answers, norms
 from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
@@ -157,7 +157,8 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
 
 
 def denoise_sections(files: DenoiseFiles) -> list[Section]:
-    """1.2 b (L1) and 1.2 c (L2), whichever norms the config runs; the table and PSNRs whatever the norms."""
+    """1.2 b for the handout's reference norm and one "better or worse" section for each other configured norm,
+    against the reference where both ran; the table and PSNRs whatever the norms."""
     summary = read_json(files.best)
     rows = read_results(files.table).to_dict("records")
     noisy = summary.get("noisy") or {}
@@ -178,45 +179,59 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
         ],
     )
     chosen = summary["best"]
-    choosing = Section("1.2 b — choosing the learning rate and alpha", [_denoise_intro(noisy, judged)])
-    if "L1" in chosen:
-        choosing.blocks.append(_chosen_setting("L1", chosen["L1"], noisy, judged))
+    reference, configured = norms.REFERENCE, list(chosen)
+    choosing = Section(
+        f"{norms.heading([reference])} — choosing the learning rate and alpha", [_denoise_intro(noisy, judged)]
+    )
+    if reference in chosen:
+        choosing.blocks.append(_chosen_setting(reference, chosen[reference], noisy, judged))
     choosing.blocks += [f"Criterion: {summary['criterion']}.", table]
     if files.psnr_heatmap:
         choosing.blocks.append(
             Figure(
                 files.psnr_heatmap,
-                "1.2 b, c: PSNR of every setting, rows lr, columns alpha, one panel per norm; the best outlined.",
+                f"{norms.heading(configured)}: PSNR of every setting, rows lr, columns alpha, one panel per norm; the "
+                "best outlined.",
             )
         )
-    if "L1" in files.contact_sheets:
-        choosing.blocks.append(Figure(files.contact_sheets["L1"], _contact_sheet_caption("L1", judged)))
+    if reference in files.contact_sheets:
+        choosing.blocks.append(Figure(files.contact_sheets[reference], _contact_sheet_caption(reference, judged)))
     sections = [choosing]
-    if "L2" in chosen:
-        l2 = Section(
-            "1.2 c — the L2 variant: better or worse, and why",
-            [_chosen_setting("L2", chosen["L2"], noisy, judged), answers.SQUARED_L2_NOTE],
-        )
-        if "L1" in chosen and judged:
-            l2.blocks += _norm_comparison(files, chosen)
-        if "L2" in files.contact_sheets:
-            l2.blocks.append(Figure(files.contact_sheets["L2"], _contact_sheet_caption("L2", judged)))
-        sections.append(l2)
-    sections[-1].blocks.append(Figure(files.comparison_figure, _comparison_caption(judged)))
+    for other in configured:
+        if other != reference:
+            sections.append(_other_norm_section(files, chosen, other, noisy, judged))
+    sections[-1].blocks.append(Figure(files.comparison_figure, _comparison_caption(configured, judged)))
     return sections
 
 
-def _norm_comparison(files: DenoiseFiles, chosen: dict) -> list:
-    """1.2 c: the two norms at their best settings, by region, and side by side at one setting."""
+def _other_norm_section(files: DenoiseFiles, chosen: dict, norm: str, noisy: dict, judged: bool) -> Section:
+    """A norm other than the reference: its best setting, how it reads the handout, and how it compares."""
+    section = Section(
+        f"{norms.heading([norm])} — the {norm} variant: better or worse, and why",
+        [_chosen_setting(norm, chosen[norm], noisy, judged)],
+    )
+    if norms.norm(norm).note:
+        section.blocks.append(norms.norm(norm).note)
+    if norms.REFERENCE in chosen and judged:
+        section.blocks += _norm_comparison(files, chosen, norms.REFERENCE, norm)
+    if norm in files.contact_sheets:
+        section.blocks.append(Figure(files.contact_sheets[norm], _contact_sheet_caption(norm, judged)))
+    return section
+
+
+def _norm_comparison(files: DenoiseFiles, chosen: dict, reference: str, other: str) -> list:
+    """1.2 c: ``other`` against the ``reference`` norm at their best settings, by region, and side by side at one
+    setting."""
     results = read_results(files.table)
+    results = results[results["norm"].isin([reference, other])]
     regions = read_regions(files.regions) if files.regions else None
-    blocks = [answers.norm_verdict(chosen)]
+    blocks = [answers.norm_verdict(chosen, reference, other)]
     if regions is not None:
-        blocks.append(answers.regions_answer(chosen, regions))
+        blocks.append(answers.regions_answer(chosen, regions, reference, other))
     setting = answers.same_setting(results)
     rows = answers.same_setting_rows(results, regions, setting)
     header = ["norm", "PSNR (dB)", "SSIM"] + (["edge PSNR (dB)", "flat PSNR (dB)"] if regions is not None else [])
-    blocks.append(answers.same_setting_answer(rows, setting))
+    blocks.append(answers.same_setting_answer(rows, setting, reference, other))
     blocks.append(
         Table(
             header,
@@ -254,14 +269,14 @@ def _chosen_setting(norm: str, row: dict, noisy: dict, judged: bool) -> str:
 
 
 def _contact_sheet_caption(norm: str, judged: bool) -> str:
-    question = "1.2 b" if norm == "L1" else "1.2 c"
-    return f"{question}, {norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
+    return f"{norms.heading([norm])}, {norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
 
 
-def _comparison_caption(judged: bool) -> str:
+def _comparison_caption(configured: list[str], judged: bool) -> str:
+    questions = norms.heading(configured)
     if judged:
-        return "1.2 b, c: the noisy input, the best setting of each norm and the clean original."
-    return "1.2 b, c: the noisy input and the grid's centre setting of each norm (no clean original to judge by)."
+        return f"{questions}: the noisy input, the best setting of each norm and the clean original."
+    return f"{questions}: the noisy input and the grid's centre setting of each norm (no clean original to judge by)."
 
 
 def classifier_sections(
@@ -468,7 +483,9 @@ def problems_section(files: PageFiles) -> Section:
         found += answers.grid_edge_settings(results, chosen)
         found += answers.lr_insensitive_norms(results, chosen)
         found += answers.metric_disagreements(results, chosen)
-        found.append(answers.norm_disagreement(chosen))
+        reference = norms.REFERENCE
+        if reference in chosen:
+            found += [answers.norm_disagreement(chosen, reference, other) for other in chosen if other != reference]
     for variant, variant_files in files.variants.items():
         found.append(answers.last_epoch_chosen(variant, read_json(variant_files.best)))
         metrics = read_json(variant_files.metrics)
@@ -492,7 +509,7 @@ def problems_section(files: PageFiles) -> Section:
             checked,
             BulletList(found) if found else "None of these showed up in this run.",
             "About the method (fixed notes on how the pipeline reads the handout):",
-            BulletList(answers.method_notes(files.implementation)),
+            BulletList(answers.method_notes(files.implementation, list(denoise_summary["best"]))),
         ],
     )
 

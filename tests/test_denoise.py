@@ -426,12 +426,19 @@ def test_result_and_loss_rows_round_trip_through_csv(tmp_path):
     denoise_files.write_losses(tmp_path / "losses.csv", denoise.loss_rows("L1", solutions))
     back = denoise_files.read_results(tmp_path / "results.csv")
     assert back.to_dict("records") == rows  # every number read back as it was written
-    assert back[["lr", "alpha", "iterations"]].values.tolist() == [[0.2, 0.5, 5], [0.2, 1.0, 5]]
+    assert back[["lr", "alpha", "iterations", "implementation"]].values.tolist() == [
+        [0.2, 0.5, 5, "fast"],
+        [0.2, 1.0, 5, "fast"],
+    ]
+    reference = denoise.solve_grid(noisy, grid_settings([0.2], [0.5]), "L1", 5, implementation="reference")[0]
+    assert denoise.result_row("L1", reference, denoise.to_pixels(reference.image), noisy, "r.png")[
+        "implementation"
+    ] == ("reference")
     losses = denoise_files.read_losses(tmp_path / "losses.csv")
     assert len(losses) == 2 * 6 and losses["loss"].iloc[5] == solutions[0].losses[5]
     no_reference = denoise.result_row("L1", solutions[0], denoise.to_pixels(solutions[0].image), None, "x.png")
     denoise_files.write_results(tmp_path / "plain.csv", [no_reference])
-    assert (tmp_path / "plain.csv").read_text().splitlines()[1].split(",")[5:7] == ["", ""]
+    assert (tmp_path / "plain.csv").read_text().splitlines()[1].split(",")[6:8] == ["", ""]
     assert denoise_files.read_results(tmp_path / "plain.csv")[["psnr", "ssim"]].isna().all(axis=None)
 
 

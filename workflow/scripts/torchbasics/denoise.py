@@ -40,6 +40,7 @@ class Solution:
     image: torch.Tensor
     losses: list[float]  # before each step, then after the last: iterations + 1 values
     seconds: float  # its own solve
+    implementation: str  # which of IMPLEMENTATIONS computed it
 
 
 # ------------------------------------------------------------------------------------------- the model
@@ -257,7 +258,7 @@ def _solve_one(noisy, setting, norm, iterations, implementation, compile) -> Sol
         iterations,
         seconds,
     )
-    return Solution(setting, image[0], losses, seconds)
+    return Solution(setting, image[0], losses, seconds, implementation)
 
 
 # ------------------------------------------------------------------------------------------- checks and images
@@ -347,6 +348,7 @@ def result_row(
         "lr": solution.setting.lr,
         "alpha": solution.setting.alpha,
         "iterations": len(solution.losses) - 1,
+        "implementation": solution.implementation,
         "final_loss": solution.losses[-1],
         **measured,
         "seconds": solution.seconds,

@@ -9,7 +9,18 @@ import pandas as pd
 
 from .io import read_table, write_table
 
-RESULT_COLUMNS = ["norm", "lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds", "image"]
+RESULT_COLUMNS = [
+    "norm",
+    "lr",
+    "alpha",
+    "iterations",
+    "implementation",
+    "final_loss",
+    "psnr",
+    "ssim",
+    "seconds",
+    "image",
+]
 RESULT_NUMBERS = ["lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds"]
 LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
 

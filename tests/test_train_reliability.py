@@ -1,5 +1,5 @@
 """Training when things go wrong: damaged or missing kept checkpoints, a resume at another thread count or on
-another kind of device, a full disk."""
+another kind of device, a full disk; and the float32 loss under bfloat16."""
 
 import errno
 import logging
@@ -271,3 +271,28 @@ def test_a_full_disk_fails_the_job_with_one_logged_line(tmp_path):
     log_text = (tmp_path / "logs" / "job.log").read_text()
     assert f"ERROR cannot write epoch_07.pt: the disk holding {tmp_path / 'results'} is full" in log_text
     assert "Traceback" not in log_text
+
+
+# ------------------------------------------------------------------------------ the loss under bfloat16
+
+
+def test_under_bfloat16_the_loss_is_taken_in_float32_from_bfloat16_logits(npz, tmp_path, monkeypatch):
+    forward_dtypes, loss_dtypes = set(), set()
+    build_model, cross_entropy = torchbasics.train.build_model, torch.nn.functional.cross_entropy
+
+    def recording_model(variant):
+        model = build_model(variant)
+        model.register_forward_hook(lambda module, inputs, output: forward_dtypes.add(output.dtype))
+        return model
+
+    def recording_cross_entropy(logits, labels, *args, **kwargs):
+        loss = cross_entropy(logits, labels, *args, **kwargs)
+        loss_dtypes.add((logits.dtype, loss.dtype))
+        return loss
+
+    monkeypatch.setattr(torchbasics.train, "build_model", recording_model)
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", recording_cross_entropy)
+    bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 1, "precision": "bfloat16"})
+    train(npz, tmp_path, bfloat16)
+    assert torch.bfloat16 in forward_dtypes  # the forward pass did run in bfloat16
+    assert loss_dtypes == {(torch.float32, torch.float32)}

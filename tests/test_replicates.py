@@ -142,7 +142,7 @@ def page_text(tmp_path, metrics_files, per_class_files, compare=True):
         paired=str(out["paired"]) if compare else None,
         test=str(test) if compare else None,
     )
-    section = replicates_section(files)
+    section = replicates_section(files, shown_seed=min(seed for _, seed in metrics_files))
     return section.title + "\n" + "\n".join(block for block in section.blocks if isinstance(block, str))
 
 

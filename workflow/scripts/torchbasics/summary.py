@@ -20,10 +20,12 @@ from . import answers
 from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
+from .errors import InputError
 from .evaluation_files import read_confusion, read_per_class, read_predictions, read_val_per_class_by_epoch
 from .history import read_history
 from .io import atomic_path, read_json
 from .regions import read_regions
+from .replicates import worst_class_counts
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -120,6 +122,7 @@ class PageFiles:
     run_info: str
     val_loss_figure: str | None = None  # every variant's validation loss on one axis
     replicates: ReplicateFiles | None = None
+    shown_seed: int | None = None  # the seed of ``variants``, as the workflow chose it; the replicates name it
     implementation: str = "fast"  # the training's code path, for the page's note on the method
 
 
@@ -383,11 +386,16 @@ def _replicates_command(seed: int) -> str:
     return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
 
 
-def replicates_section(files: ReplicateFiles) -> Section:
-    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell."""
+def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
+    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell.
+
+    ``shown_seed``: the seed whose runs the sections above show in full, as the workflow chose it.
+    """
     per_seed = pd.read_csv(files.per_seed)
     summary = pd.read_csv(files.variants)
     seeds = sorted(per_seed["seed"].unique().tolist())
+    if shown_seed not in seeds:
+        raise InputError(f"{files.per_seed}: no run of seed {shown_seed}, the seed the page shows in full")
     section = Section(f"2.0 g, h over the seeds — {len(seeds)} training replicate{'s' * (len(seeds) > 1)}")
     if len(seeds) == 1:
         section.blocks.append(
@@ -399,7 +407,7 @@ def replicates_section(files: ReplicateFiles) -> Section:
         )
         return section
     section.blocks.append(
-        f"Seeds {', '.join(map(str, seeds))}; the sections above show seed {seeds[0]} in full. Each interval below "
+        f"Seeds {', '.join(map(str, seeds))}; the sections above show seed {shown_seed} in full. Each interval below "
         "is a 95% Student-t interval of the mean over the seeds: it accounts for the randomness of training "
         "(initial weights, batch order, augmentation), not for which images happen to be in the test split."
     )
@@ -412,13 +420,19 @@ def replicates_section(files: ReplicateFiles) -> Section:
                     row["n_seeds"],
                     pct(row["test_accuracy_mean"]),
                     f"{100 * row['test_accuracy_sd']:.1f} points",
-                    f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}",
+                    f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}" + (" (clipped)" if row["ci95_clipped"] else ""),
                     row["worst_class_counts"],
                 ]
                 for row in summary.to_dict("records")
             ],
         )
     )
+    if summary["ci95_clipped"].any():
+        section.blocks.append(
+            "An interval marked (clipped) reached past 0% or 100%, which a mean accuracy cannot, and is clipped "
+            "there: the seeds spread too widely for so few of them to place the mean more closely; more seeds "
+            "narrow the interval."
+        )
     section.blocks.append(_worst_class_statement(per_seed))
     if files.test:
         section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired)))
@@ -430,11 +444,17 @@ def replicates_section(files: ReplicateFiles) -> Section:
 
 
 def _worst_class_statement(per_seed: pd.DataFrame) -> str:
+    """Per variant, the class worst in the most seeds, or every class tied for that."""
     parts = []
     for variant, runs in per_seed.groupby("variant", sort=False):
-        counts = runs["worst_class"].value_counts()
-        name, times = counts.index[0], int(counts.iloc[0])
-        parts.append(f"**{name}** is the worst class in {times} of {len(runs)} seeds of {variant}")
+        counts = worst_class_counts(runs)
+        times = int(counts.iloc[0])
+        names = [f"**{name}**" for name in counts.index[counts == times]]
+        if len(names) == 1:
+            parts.append(f"{names[0]} is the worst class in {times} of {len(runs)} seeds of {variant}")
+        else:
+            tied = ", ".join(names[:-1]) + f" and {names[-1]}"
+            parts.append(f"{tied} are each the worst class in {times} of {len(runs)} seeds of {variant}")
     return "2.0 g iv over the seeds: " + "; ".join(parts) + "."
 
 
@@ -539,7 +559,7 @@ def build_sections(files: PageFiles) -> list[Section]:
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
         *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
-        *([replicates_section(files.replicates)] if files.replicates else []),
+        *([replicates_section(files.replicates, files.shown_seed)] if files.replicates else []),
         problems_section(files),
         provenance_section(read_json(files.run_info)),
     ]

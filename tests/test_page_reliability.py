@@ -10,8 +10,27 @@ from scipy import stats
 
 from torchbasics import replicates
 from torchbasics.errors import InputError
-from torchbasics.io import write_table
-from torchbasics.summary import ReplicateFiles, replicates_section, to_markdown
+from torchbasics.evaluation_files import (
+    write_confusion,
+    write_per_class,
+    write_predictions,
+    write_val_per_class_by_epoch,
+)
+from torchbasics.history import write_history
+from torchbasics.io import write_json, write_table
+from torchbasics.markup import markdown_text
+from torchbasics.stats import wilson_interval
+from torchbasics.summary import (
+    BulletList,
+    ReplicateFiles,
+    Section,
+    VariantFiles,
+    classifier_sections,
+    provenance_section,
+    replicates_section,
+    to_html,
+    to_markdown,
+)
 
 
 def per_seed_rows(accuracies: dict[str, dict[int, float]], worst: dict[str, dict[int, str]] | None = None):
@@ -151,3 +170,183 @@ def test_three_tied_classes_are_listed_and_a_clear_worst_stays_alone(tmp_path):
     markdown = replicate_markdown(tmp_path, per_seed, shown_seed=1)
     assert "**cat**, **dog** and **bird** are each the worst class in 1 of 3 seeds of plain" in markdown
     assert "**dog** is the worst class in 2 of 4 seeds of residual" in markdown
+
+
+# ------------------------------------------------------------------ 9. text from data is text on both pages
+
+IMG = '"><img src=x onerror=alert(1)>'
+PIPE = "air|plane"
+STARS = "bi**rd"
+TICK = "c`at"
+CLASSES = [IMG, PIPE, STARS, TICK]
+SCRIPT_SOURCE = "file:///tmp/<script>alert(1)</script>/cifar10.npz"
+
+
+def cells(row: str) -> list[str]:
+    """A Markdown table row's cells, split at the pipes that are not escaped."""
+    return re.split(r"(?<!\\)\|", row.strip())[1:-1]
+
+
+def write_evaluation(folder) -> VariantFiles:
+    """A made-up training and evaluation of one variant whose classes have HTML and Markdown in their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    worst, partner = STARS, TICK
+    write_json(
+        folder / "best.json",
+        {"epochs": 2, "epoch": 2, "val_loss": 1.1, "val_accuracy": 0.5, "rule": "lowest validation loss"},
+    )
+    write_json(
+        folder / "metrics.json",
+        {
+            "chosen_epoch": 2,
+            "n_test": 40,
+            "device": "cpu",
+            "accuracy": 0.5,
+            "ci95_low": 0.35,
+            "ci95_high": 0.65,
+            "test_loss": 1.2,
+            "worst_class": worst,
+            "worst_class_accuracy": 0.3,
+            "most_confused_with": partner,
+            "confused_fraction": 0.4,
+        },
+    )
+    accuracy = {IMG: 0.7, PIPE: 0.6, STARS: 0.3, TICK: 0.4}
+    write_per_class(
+        folder / "per_class.csv",
+        [
+            {"class": name, "n": 10, "correct": round(10 * value), "accuracy": value}
+            | dict(zip(("ci95_low", "ci95_high"), wilson_interval(round(10 * value), 10)))
+            for name, value in accuracy.items()
+        ],
+    )
+    confusion = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.4, 0.4]])
+    write_confusion(folder / "confusion.csv", confusion, CLASSES)
+    predictions = pd.DataFrame(
+        {
+            "index": range(4),
+            "true": [worst, worst, worst, partner],
+            "predicted": [partner, partner, worst, worst],
+            "confidence": [0.8, 0.6, 0.7, 0.5],
+        }
+    )
+    write_predictions(folder / "predictions.csv", predictions)
+    write_val_per_class_by_epoch(
+        folder / "val_per_class_by_epoch.csv",
+        [
+            {"epoch": epoch, "class": name, "n": 10, "correct": 2 + epoch, "accuracy": (2 + epoch) / 10}
+            for epoch in (1, 2)
+            for name in CLASSES
+        ],
+    )
+    write_history(
+        folder / "history.csv",
+        [
+            {
+                "epoch": epoch,
+                "train_loss": 2.0 - epoch / 2,
+                "val_loss": 1.5 - epoch / 5,
+                "val_accuracy": 0.4 + epoch / 20,
+                "seconds": 1.0,
+                "images_per_s": 100.0,
+                "device": "cpu",
+                "precision": "float32",
+                "threads": 1,
+            }
+            for epoch in (1, 2)
+        ],
+    )
+    figures = {name: folder / f"{name}.png" for name in ("loss", "confusion", "confused")}
+    for figure in figures.values():
+        figure.write_bytes(b"not drawn")  # the HTML page embeds the bytes; their content does not matter here
+    return VariantFiles(
+        best=str(folder / "best.json"),
+        loss_figure=str(figures["loss"]),
+        metrics=str(folder / "metrics.json"),
+        per_class=str(folder / "per_class.csv"),
+        confusion=str(folder / "confusion.csv"),
+        confusion_figure=str(figures["confusion"]),
+        confused_figure=str(figures["confused"]),
+        history=str(folder / "history.csv"),
+        predictions=str(folder / "predictions.csv"),
+        val_per_class_by_epoch=str(folder / "val_per_class_by_epoch.csv"),
+    )
+
+
+@pytest.fixture
+def evaluation_pages(tmp_path):
+    """The classifier sections of one made-up variant, as Markdown and HTML."""
+    sections = classifier_sections({"plain": write_evaluation(tmp_path / "plain")}, None)
+    return to_markdown(sections, tmp_path), to_html(sections)
+
+
+def test_class_names_cannot_add_html_to_either_page(evaluation_pages):
+    markdown, page = evaluation_pages
+    assert not re.search(r"(?<!\\)<img", markdown) and "<img src=x" not in page
+    assert "\\<img src=x onerror=alert(1)\\>" in markdown  # shown as text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_pipe_in_a_class_name_keeps_every_table_row_whole(evaluation_pages):
+    markdown, _ = evaluation_pages
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    widths = {len(cells(row)) for row in rows if "images" in row or any(name[:3] in row for name in CLASSES)}
+    assert len(rows) >= 2 * (1 + 1 + len(CLASSES)) and widths == {4, 1 + len(CLASSES)}, widths
+    class_rows = [cells(row) for row in rows if cells(row)[0].strip() == "air\\|plane"]
+    assert len(class_rows) == 2  # the per-class table and the confusion matrix
+
+
+def test_marks_in_a_class_name_stay_inside_the_pages_own_marks(evaluation_pages):
+    markdown, page = evaluation_pages
+    assert "The worst class is **bi\\*\\*rd** (accuracy 30.0%); it is most often taken for **c\\`at**" in markdown
+    assert "The worst class is <strong>bi**rd</strong> (accuracy 30.0%); it is most often taken for " in page
+    assert "<strong>c`at</strong> (40.0% of its test images)" in page
+    assert "<code>" not in page
+
+
+def run_info(config_yaml: str) -> dict:
+    return {
+        "versions": {"torch": "2.14.1"},
+        "inputs": {"cifar10": {"sha256": "ab" * 32, "source": SCRIPT_SOURCE}},
+        "hardware": {"cpu": "x86 | <b>fast</b>", "machine": "x86_64", "cpu_bfloat16_units": []},
+        "training": [{"variant": "plain", "seed": 546, "device": "cpu", "precision": "float32", "threads": 1}],
+        "config": {"seed": 546},
+        "devices": ["cpu"],
+        "host": "host_*name*",
+        "created": "2025-01-01T00:00:00",
+        "config_yaml": config_yaml,
+    }
+
+
+def test_a_source_url_and_a_host_are_text_on_both_pages(tmp_path):
+    section = provenance_section(run_info("seed: 546\n"))
+    markdown, page = to_markdown([section], tmp_path), to_html([section])
+    for text in (markdown, page):
+        assert not re.search(r"(?<!\\)<(script|b)>", text), text
+    assert "\\<script\\>alert(1)\\</script\\>" in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "host host\\_\\*name\\* (x86 \\| \\<b\\>fast\\</b\\>, x86\\_64" in markdown
+    (source_row,) = [cells(line) for line in markdown.splitlines() if line.startswith("| cifar10 |")]
+    assert len(source_row) == 3
+
+
+def test_backticks_in_the_config_cannot_end_its_code_block(tmp_path):
+    config_yaml = "seed: 546\nnote: |\n  ```\n  # not a heading\n  ```\n"
+    markdown = to_markdown([provenance_section(run_info(config_yaml))], tmp_path)
+    lines = markdown.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("```") and line.endswith("yaml"))
+    fence = lines[start][: -len("yaml")]
+    end = next(index for index in range(start + 1, len(lines)) if lines[index].strip().startswith(fence))
+    assert "\n".join(lines[start + 1 : end]) == config_yaml.rstrip()
+
+
+def test_markdown_text_reads_back_as_the_text_itself():
+    for text in (IMG, PIPE, STARS, TICK, SCRIPT_SOURCE, "a\\b [link](x) ~~s~~ & #1 _u_"):
+        escaped = markdown_text(text)
+        assert re.sub(r"\\(.)", r"\1", escaped) == text
+        assert not re.search(r"(?<!\\)[`*_\[\]<>|&~#]", escaped.replace("\\\\", "")), escaped
+
+
+def test_a_paragraph_that_starts_like_a_list_stays_a_paragraph(tmp_path):
+    section = Section("t", ["- not an item", "12. not a number", BulletList(["+ not nested"])])
+    markdown = to_markdown([section], tmp_path)
+    assert "\\- not an item" in markdown and "12\\. not a number" in markdown and "- \\+ not nested" in markdown

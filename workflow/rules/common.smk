@@ -89,8 +89,8 @@ PLOTTING_CODE = {
     part: [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in (f"plots_{part}", "figures")]
     for part in ("part1", "part2")
 }
-# Likewise the page's layout and its worded answers: a changed statement re-renders the page.
-PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers")]
+# Likewise the page's layout, its worded answers and how it writes text: a changed statement re-renders the page.
+PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers", "markup")]
 
 
 def check_config_against_rules():

@@ -117,8 +117,8 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
 
 
 def page_text(tmp_path, metrics_files, per_class_files, compare=True):
-    """The summary page's replicate section, as text, from made-up runs."""
-    from torchbasics.summary import ReplicateFiles, replicates_section
+    """The summary page's replicate section, as Markdown, from made-up runs."""
+    from torchbasics.summary import ReplicateFiles, replicates_section, to_markdown
 
     out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
     replicates.write_replicate_tables(
@@ -142,8 +142,8 @@ def page_text(tmp_path, metrics_files, per_class_files, compare=True):
         paired=str(out["paired"]) if compare else None,
         test=str(test) if compare else None,
     )
-    section = replicates_section(files)
-    return section.title + "\n" + "\n".join(block for block in section.blocks if isinstance(block, str))
+    section = replicates_section(files, shown_seed=min(seed for _, seed in metrics_files))
+    return to_markdown([section], tmp_path)
 
 
 def test_the_page_says_a_difference_beyond_the_spread_and_the_worst_class_of_each_seed(runs, tmp_path):

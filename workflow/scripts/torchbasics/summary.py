@@ -378,9 +378,9 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
     )
 
 
-# The command the page suggests for replicates; the config's own seed comes first.
-def _replicates_command(seed: int) -> str:
-    return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
+def _seeds_command(seeds: list[int]) -> str:
+    """The option that runs these seeds, in this order (the first is the one the page shows in full)."""
+    return f"--config 'seeds=[{', '.join(map(str, seeds))}]'"
 
 
 def replicates_section(files: ReplicateFiles) -> Section:
@@ -393,9 +393,9 @@ def replicates_section(files: ReplicateFiles) -> Section:
         section.blocks.append(
             f"Each network was trained once (seed {seeds[0]}). A second seed changes the initial weights, the batch "
             "order and the augmentation, and with them the test accuracy, so a difference between the networks or a "
-            "worst class seen in one run is not yet a finding: replicates are needed for such a claim. Run them with "
-            f"`{_replicates_command(seeds[0])}` (or `seeds:` in config.yaml); this section then gives each network's "
-            "mean with its 95% interval over the seeds and the paired difference."
+            "worst class seen in one run is not yet a finding: replicates are needed for such a claim. Start with "
+            f"three: `{_seeds_command(seeds + _next_seeds(seeds, 2))}` (or `seeds:` in config.yaml); this section "
+            "then gives each network's mean with its 95% interval over the seeds and the paired difference."
         )
         return section
     section.blocks.append(
@@ -421,7 +421,8 @@ def replicates_section(files: ReplicateFiles) -> Section:
     )
     section.blocks.append(_worst_class_statement(per_seed))
     if files.test:
-        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired)))
+        configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
+        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired), configured_seeds))
     section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
     section.blocks.append(
         Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
@@ -438,7 +439,7 @@ def _worst_class_statement(per_seed: pd.DataFrame) -> str:
     return "2.0 g iv over the seeds: " + "; ".join(parts) + "."
 
 
-def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
+def _paired_statement(test: dict, paired: pd.DataFrame, seeds: list[int]) -> str:
     baseline, other, n = test["baseline"], test["other"], test["n_seeds"]
     points = 100 * test["difference_mean"]
     statement = (
@@ -455,8 +456,38 @@ def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
         )
     return statement + (
         "The interval includes zero: the difference is not larger than the seed-to-seed spread of training, so these "
-        "seeds do not show that one network is better."
+        "seeds do not show that one network is better. " + _seeds_needed_statement(test, seeds)
     )
+
+
+# Past this many seeds a --config list is unwieldy; the page points to config.yaml instead.
+LONGEST_SEEDS_COMMAND = 20
+
+
+def _seeds_needed_statement(test: dict, seeds: list[int]) -> str:
+    """How many seeds would settle an open comparison, the command that runs them (``seeds``, the configured ones,
+    then the next ones), and why that count is an estimate."""
+    needed, inputs, measured = test["seeds_needed_80"], test["seeds_needed_80_inputs"], test["n_seeds"]
+    if needed is None:
+        return f"No number of seeds can be planned from these: {test['seeds_needed_80_reason']}."
+    more = _next_seeds(seeds, needed - measured)
+    run = (
+        f"run `{_seeds_command(seeds + more)}`"
+        if needed <= LONGEST_SEEDS_COMMAND
+        else f"list {needed} seeds under `seeds:` in config.yaml"
+    )
+    return (
+        f"If the true difference were the observed {100 * inputs['difference_mean']:+.1f} points with the observed "
+        f"spread (sd {100 * inputs['difference_sd']:.1f} points), a paired t-test at the {100 * inputs['alpha']:.0f}% "
+        f"level would show it with {100 * inputs['power']:.0f}% probability from {needed} seeds on: {run} "
+        f"(these seeds and {len(more)} more). That number rests on the spread of only {measured} seeds, so it is "
+        "itself uncertain: more seeds may show a smaller or larger spread, and with it a different count."
+    )
+
+
+def _next_seeds(seeds: list[int], count: int) -> list[int]:
+    """``count`` seeds after the largest of ``seeds``."""
+    return list(range(max(seeds) + 1, max(seeds) + 1 + max(count, 0)))
 
 
 def problems_section(files: PageFiles) -> Section:

@@ -128,6 +128,8 @@ def test_comparison_outputs(smoke_run, seed):
 def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(smoke_run):
     from scipy import stats
 
+    from torchbasics.power import seeds_needed
+
     folder = smoke_run / "results" / "replicates"
     metrics = {
         (variant, seed): json.loads(
@@ -156,6 +158,11 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
     residual, plain = ([metrics[variant, seed]["accuracy"] for seed in SEEDS] for variant in ("residual", "plain"))
     if np.std(differences) > 0:
         assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel(residual, plain).pvalue)
+    if np.std(differences) > 0 and np.mean(differences) != 0:
+        sd = np.std(differences, ddof=1)
+        assert test["seeds_needed_80"] == seeds_needed(np.mean(differences), sd, 0.05)
+    else:
+        assert test["seeds_needed_80"] is None and test["seeds_needed_80_reason"]
     for figure in ("test_accuracy", "per_class_accuracy"):
         assert_figure(folder / figure)
     assert_figure(smoke_run / "results" / "train" / "val_loss")

@@ -17,10 +17,13 @@ from scipy import stats
 
 from .errors import InputError
 from .io import read_json, read_table, write_json, write_table
+from .power import POWER_TARGET, seeds_needed
 
 CONFIDENCE = 0.95
-# The range an accuracy, and so its mean over seeds, can take.
+ALPHA = 1 - CONFIDENCE  # the paired t-test's level, matching the 95% interval it is reported with
+# The range an accuracy, and so its mean over seeds, can take; and the range of a difference of two accuracies.
 ACCURACY_BOUNDS = (0.0, 1.0)
+DIFFERENCE_BOUNDS = (-1.0, 1.0)
 PER_SEED_COLUMNS = [
     "variant",
     "seed",
@@ -135,7 +138,7 @@ def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
     ``exceeds_seed_spread``: the interval excludes zero, so the difference is larger than training noise (the
     seed-to-seed spread) explains; null with one seed, where there is no spread to compare with.
     """
-    summary = t_interval(paired["difference"])
+    summary = t_interval(paired["difference"], DIFFERENCE_BOUNDS)
     p_value = math.nan
     if summary["n"] >= 2 and summary["sd"] > 0:
         p_value = float(stats.ttest_rel(paired[other], paired[baseline]).pvalue)
@@ -150,12 +153,41 @@ def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
         "difference_sd": summary["sd"],
         "ci95_low": summary["ci95_low"],
         "ci95_high": summary["ci95_high"],
+        "ci95_clipped": summary["ci95_clipped"],
         "t_test_p_value": p_value,
         "exceeds_seed_spread": (summary["ci95_low"] > 0 or summary["ci95_high"] < 0) if measured else None,
         "other_better_in": int((paired["difference"] > 0).sum()),
-    }
-    # JSON has no NaN: what one seed cannot measure is null
-    return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in result.items()}
+    } | seeds_needed_for_power(summary)
+    return _nan_to_null(result)
+
+
+def _nan_to_null(record):
+    """JSON has no NaN: what one seed cannot measure is null."""
+    if isinstance(record, dict):
+        return {key: _nan_to_null(value) for key, value in record.items()}
+    return None if isinstance(record, float) and math.isnan(record) else record
+
+
+def seeds_needed_for_power(difference: dict) -> dict:
+    """How many seeds the paired t-test needs for 80% power against a true difference of the observed size,
+    given the observed spread: ``seeds_needed_80``, or null with ``seeds_needed_80_reason``, and the inputs used.
+
+    Both inputs are estimates from the seeds run so far, so the figure is a planning guide, not a guarantee.
+    """
+    n, mean, sd = difference["n"], difference["mean"], difference["sd"]
+    inputs = {"difference_mean": mean, "difference_sd": sd, "alpha": ALPHA, "power": POWER_TARGET}
+    needed, reason = None, None
+    if n < 2:
+        reason = "one seed has no spread to plan from"
+    elif sd == 0:
+        reason = "every seed gave the same difference, so there is no spread to plan from"
+    elif mean == 0:
+        reason = "the observed mean difference is zero, which no number of seeds can detect"
+    else:
+        needed = seeds_needed(mean, sd, ALPHA, POWER_TARGET)
+        if needed is None:
+            reason = "the observed difference is too small against its spread for any practical number of seeds"
+    return {"seeds_needed_80": needed, "seeds_needed_80_reason": reason, "seeds_needed_80_inputs": inputs}
 
 
 def write_replicate_tables(

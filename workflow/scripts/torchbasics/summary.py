@@ -406,9 +406,9 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
     )
 
 
-# The command the page suggests for replicates; the config's own seed comes first.
-def _replicates_command(seed: int) -> str:
-    return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
+def _seeds_command(seeds: list[int]) -> str:
+    """The option that runs these seeds, in this order (the first is the one the page shows in full)."""
+    return f"--config 'seeds=[{', '.join(map(str, seeds))}]'"
 
 
 def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
@@ -428,8 +428,8 @@ def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
                 f"Each network was trained once (seed {seeds[0]}). A second seed changes the initial weights, the "
                 "batch order and the augmentation, and with them the test accuracy, so a difference between the "
                 "networks or a worst class seen in one run is not yet a finding: replicates are needed for such a "
-                "claim. Run them with ",
-                Code(_replicates_command(seeds[0])),
+                "claim. Start with three: ",
+                Code(_seeds_command(seeds + _next_seeds(seeds, 2))),
                 " (or ",
                 Code("seeds:"),
                 " in config.yaml); this section then gives each network's mean with its 95% interval over the seeds "
@@ -466,7 +466,8 @@ def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
         )
     section.blocks.append(_worst_class_statement(per_seed))
     if files.test:
-        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired)))
+        configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
+        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired), configured_seeds))
     section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
     section.blocks.append(
         Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
@@ -496,25 +497,60 @@ def _list_joint(position: int, length: int) -> str:
     return " and " if position == length - 1 else ", "
 
 
-def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
+def _paired_statement(test: dict, paired: pd.DataFrame, seeds: list[int]) -> Paragraph:
     baseline, other, n = test["baseline"], test["other"], test["n_seeds"]
     points = 100 * test["difference_mean"]
     statement = (
         f"2.0 h over the seeds: {other} minus {baseline}, trained with the same seed, is {points:+.1f} points on "
         f"average over {n} seeds ({other} better in {test['other_better_in']} of {n}; per seed: "
         + ", ".join(f"{100 * difference:+.1f}" for difference in paired["difference"])
-        + f"), 95% interval {100 * test['ci95_low']:+.1f} to {100 * test['ci95_high']:+.1f} points, paired t-test "
-        f"p = {test['t_test_p_value']:.2g}. "
+        + f"), 95% interval {100 * test['ci95_low']:+.1f} to {100 * test['ci95_high']:+.1f} points"
+        + (" (clipped at ±100 points, as far as a difference of accuracies can go)" if test["ci95_clipped"] else "")
+        + f", paired t-test p = {test['t_test_p_value']:.2g}. "
     )
     if test["exceeds_seed_spread"]:
-        return statement + (
+        return Paragraph(
+            statement,
             f"The interval excludes zero: {other}'s {'advantage' if points > 0 else 'deficit'} is larger than the "
-            "seed-to-seed spread of training."
+            "seed-to-seed spread of training.",
         )
-    return statement + (
+    return Paragraph(
+        statement,
         "The interval includes zero: the difference is not larger than the seed-to-seed spread of training, so these "
-        "seeds do not show that one network is better."
+        "seeds do not show that one network is better. ",
+        *_seeds_needed_statement(test, seeds),
     )
+
+
+# Past this many seeds a --config list is unwieldy; the page points to config.yaml instead.
+LONGEST_SEEDS_COMMAND = 20
+
+
+def _seeds_needed_statement(test: dict, seeds: list[int]) -> tuple[str | Code, ...]:
+    """How many seeds would settle an open comparison, the command that runs them (``seeds``, the configured ones,
+    then the next ones), and why that count is an estimate: pieces of a paragraph."""
+    needed, inputs, measured = test["seeds_needed_80"], test["seeds_needed_80_inputs"], test["n_seeds"]
+    if needed is None:
+        return (f"No number of seeds can be planned from these: {test['seeds_needed_80_reason']}.",)
+    more = _next_seeds(seeds, needed - measured)
+    run = (
+        ("run ", Code(_seeds_command(seeds + more)))
+        if needed <= LONGEST_SEEDS_COMMAND
+        else (f"list {needed} seeds under ", Code("seeds:"), " in config.yaml")
+    )
+    return (
+        f"If the true difference were the observed {100 * inputs['difference_mean']:+.1f} points with the observed "
+        f"spread (sd {100 * inputs['difference_sd']:.1f} points), a paired t-test at the {100 * inputs['alpha']:.0f}% "
+        f"level would show it with {100 * inputs['power']:.0f}% probability from {needed} seeds on: ",
+        *run,
+        f" (these seeds and {len(more)} more). That number rests on the spread of only {measured} seeds, so it is "
+        "itself uncertain: more seeds may show a smaller or larger spread, and with it a different count.",
+    )
+
+
+def _next_seeds(seeds: list[int], count: int) -> list[int]:
+    """``count`` seeds after the largest of ``seeds``."""
+    return list(range(max(seeds) + 1, max(seeds) + 1 + max(count, 0)))
 
 
 def problems_section(files: PageFiles) -> Section:

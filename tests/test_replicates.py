@@ -117,8 +117,8 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
 
 
 def page_text(tmp_path, metrics_files, per_class_files, compare=True):
-    """The summary page's replicate section, as text, from made-up runs."""
-    from torchbasics.summary import ReplicateFiles, replicates_section
+    """The summary page's replicate section, as Markdown, from made-up runs."""
+    from torchbasics.summary import ReplicateFiles, replicates_section, to_markdown
 
     out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
     replicates.write_replicate_tables(
@@ -142,8 +142,8 @@ def page_text(tmp_path, metrics_files, per_class_files, compare=True):
         paired=str(out["paired"]) if compare else None,
         test=str(test) if compare else None,
     )
-    section = replicates_section(files)
-    return section.title + "\n" + "\n".join(block for block in section.blocks if isinstance(block, str))
+    section = replicates_section(files, shown_seed=min(seed for _, seed in metrics_files))
+    return to_markdown([section], tmp_path)
 
 
 def test_the_page_says_a_difference_beyond_the_spread_and_the_worst_class_of_each_seed(runs, tmp_path):
@@ -173,3 +173,80 @@ def test_one_seed_says_replicates_are_needed_and_how_to_run_them(tmp_path):
     assert "1 training replicate" in text and "replicates are needed" in text
     assert "--config 'seeds=[546, 547, 548]'" in text
     assert "points on average" not in text
+
+
+def paired_runs(folder, differences, plain=0.6):
+    """Made-up runs of seeds 546, 547, ... whose residual accuracy exceeds the plain one by ``differences``."""
+    files = {}
+    for seed, difference in enumerate(differences, start=546):
+        files["plain", seed] = write_run(folder, "plain", seed, plain)
+        files["residual", seed] = write_run(folder, "residual", seed, plain + difference)
+    return {k: v[0] for k, v in files.items()}, {k: v[1] for k, v in files.items()}
+
+
+def test_the_paired_test_says_how_many_seeds_would_give_80_percent_power(tmp_path):
+    metrics, _ = paired_runs(tmp_path, [0.0285, 0.0595, 0.0260])
+    paired = replicates.paired_differences(replicates.per_seed_table(metrics), "plain", "residual")
+    test = replicates.paired_test(paired, "plain", "residual")
+    assert test["seeds_needed_80"] == 5 and test["seeds_needed_80_reason"] is None
+    inputs = test["seeds_needed_80_inputs"]
+    assert inputs["difference_mean"] == pytest.approx(0.038)
+    assert inputs["difference_sd"] == pytest.approx(0.018661, rel=1e-4)
+    assert inputs["alpha"] == pytest.approx(0.05) and inputs["power"] == 0.8
+
+
+@pytest.mark.parametrize(
+    ("differences", "reason"),
+    [([0.05], "one seed"), ([0.02, 0.02, 0.02], "same difference"), ([0.02, -0.02], "zero")],
+    ids=["one-seed", "zero-spread", "zero-mean"],
+)
+def test_no_seed_count_is_planned_without_a_spread_or_a_difference(tmp_path, differences, reason):
+    metrics, _ = paired_runs(tmp_path, differences, plain=0.5)
+    paired = replicates.paired_differences(replicates.per_seed_table(metrics), "plain", "residual")
+    test = replicates.paired_test(paired, "plain", "residual")
+    assert test["seeds_needed_80"] is None and reason in test["seeds_needed_80_reason"]
+    json.dumps(test, allow_nan=False)  # a valid JSON document, the inputs included
+
+
+def test_the_page_says_how_many_seeds_would_settle_an_open_comparison(tmp_path):
+    text = page_text(tmp_path, *paired_runs(tmp_path / "runs", [0.0285, 0.0595, 0.0260]))
+    assert "do not show that one network is better" in text
+    assert "+3.8 points with the observed spread (sd 1.9 points)" in text
+    assert "at the 5% level would show it with 80% probability from 5 seeds on" in text
+    assert "`--config 'seeds=[546, 547, 548, 549, 550]'` (these seeds and 2 more)" in text
+    assert "rests on the spread of only 3 seeds, so it is itself uncertain" in text
+
+
+def test_the_page_recommends_no_seeds_where_the_interval_excludes_zero(tmp_path):
+    text = page_text(tmp_path, *paired_runs(tmp_path / "runs", [0.030, 0.035, 0.032]))
+    assert "The interval excludes zero" in text
+    assert "probability from" not in text and "--config" not in text
+
+
+def test_the_page_says_why_no_seed_count_is_given_for_a_zero_difference(tmp_path):
+    text = page_text(tmp_path, *paired_runs(tmp_path / "runs", [0.02, -0.02, 0.0]))
+    assert "do not show that one network is better" in text
+    assert "No number of seeds can be planned from these: the observed mean difference is zero" in text
+
+
+def test_the_page_asks_for_three_seeds_after_one(tmp_path):
+    text = page_text(tmp_path, *paired_runs(tmp_path / "runs", [0.05]))
+    assert "replicates are needed" in text and "Start with three: `--config 'seeds=[546, 547, 548]'`" in text
+    assert "probability from" not in text
+
+
+def test_the_paired_interval_stays_within_a_difference_of_accuracies(tmp_path):
+    metrics, _ = paired_runs(tmp_path, [0.9, -0.5], plain=0.05)
+    paired = replicates.paired_differences(replicates.per_seed_table(metrics), "plain", "residual")
+    test = replicates.paired_test(paired, "plain", "residual")
+    assert (test["ci95_low"], test["ci95_high"], test["ci95_clipped"]) == (-1.0, 1.0, True)
+    text = page_text(tmp_path, *paired_runs(tmp_path / "runs", [0.9, -0.5], plain=0.05))
+    assert "95% interval -100.0 to +100.0 points (clipped at ±100 points" in text
+    unclipped = replicates.paired_test(
+        replicates.paired_differences(
+            replicates.per_seed_table(paired_runs(tmp_path / "b", [0.02, 0.03])[0]), "plain", "residual"
+        ),
+        "plain",
+        "residual",
+    )
+    assert unclipped["ci95_clipped"] is False

@@ -41,9 +41,10 @@ def test_training_outputs(smoke_run, variant, seed):
     assert best["epoch"] == 1 + int(np.argmin(val_losses))
     assert best["checkpoint"] == f"results/train/{variant}/seed{seed}/epoch_{best['epoch']:02d}.pt"
     assert_figure(folder / "loss")
-    # the progress kept for a later run with more epochs: hard links to the published checkpoints
+    # the progress kept for a later run with more epochs: copies of the published checkpoints, files of their own
     resume = smoke_run / "results" / "train" / ".resume" / variant / f"seed{seed}"
-    assert (resume / "epoch_02.pt").samefile(folder / "epoch_02.pt")
+    kept, published = resume / "epoch_02.pt", folder / "epoch_02.pt"
+    assert not kept.samefile(published) and kept.read_bytes() == published.read_bytes()
     log = smoke_run / "logs" / "train" / f"{variant}_seed{seed}.log"
     assert log.read_text().count("done: train loss") == EPOCHS
     assert (smoke_run / "benchmarks" / "train" / f"{variant}_seed{seed}.tsv").exists()
@@ -127,6 +128,8 @@ def test_comparison_outputs(smoke_run, seed):
 def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(smoke_run):
     from scipy import stats
 
+    from torchbasics.power import seeds_needed
+
     folder = smoke_run / "results" / "replicates"
     metrics = {
         (variant, seed): json.loads(
@@ -155,6 +158,11 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
     residual, plain = ([metrics[variant, seed]["accuracy"] for seed in SEEDS] for variant in ("residual", "plain"))
     if np.std(differences) > 0:
         assert test["t_test_p_value"] == pytest.approx(stats.ttest_rel(residual, plain).pvalue)
+    if np.std(differences) > 0 and np.mean(differences) != 0:
+        sd = np.std(differences, ddof=1)
+        assert test["seeds_needed_80"] == seeds_needed(np.mean(differences), sd, 0.05)
+    else:
+        assert test["seeds_needed_80"] is None and test["seeds_needed_80_reason"]
     for figure in ("test_accuracy", "per_class_accuracy"):
         assert_figure(folder / figure)
     assert_figure(smoke_run / "results" / "train" / "val_loss")

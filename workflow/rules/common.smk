@@ -36,7 +36,7 @@ RUN = "{variant}/seed{seed}"
 # Every (variant, seed), variant by variant: the order of the per-run inputs of the rules that read them all.
 RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
 # The seed whose runs the summary page shows in full (evaluation, confusion, examples); the others enter it
-# through the replicate tables.
+# through the replicate tables. Decided here only: rule summary hands it to the page, which names it.
 SHOWN_SEED = SEEDS[0]
 # McNemar's test pairs the residual variant with the plain one, so it needs both.
 COMPARED_VARIANTS = ("plain", "residual")
@@ -89,8 +89,8 @@ PLOTTING_CODE = {
     part: [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in (f"plots_{part}", "figures")]
     for part in ("part1", "part2")
 }
-# Likewise the page's layout and its worded answers: a changed statement re-renders the page.
-PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers")]
+# Likewise the page's layout, its worded answers and how it writes text: a changed statement re-renders the page.
+PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers", "markup")]
 
 
 def check_config_against_rules():

@@ -40,6 +40,7 @@ rule summary:
     params:
         variants=VARIANTS,
         norms=DENOISE["norms"],
+        shown_seed=SHOWN_SEED,
     script:
         "../scripts/summary.py"
 

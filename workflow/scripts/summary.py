@@ -63,6 +63,7 @@ def page_files(snakemake) -> PageFiles:
             paired=files.replicates_paired or None,  # empty lists where the variants are not compared
             test=files.replicates_test or None,
         ),
+        shown_seed=snakemake.params.shown_seed,
         implementation=snakemake.config["train"]["implementation"],
     )
 

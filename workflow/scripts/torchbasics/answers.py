@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import norms
+from .markup import Code, Paragraph
 
 # An error within this many spacings of adjacent floating-point numbers is rounding, not approximation.
 ROUNDING_SPACINGS = 4.0
@@ -62,16 +63,20 @@ def quarter_pi_verdict(summary: dict) -> str:
     )
 
 
-def sum_backward_answer(summary: dict) -> str:
+def sum_backward_answer(summary: dict) -> Paragraph:
     """1.1 c: what ``y.sum().backward()`` does (method), and how close its gradients came (evidence)."""
     spacing = _spacing(1.0, summary["dtype"])  # |cos x| <= 1: the coarsest spacing of the results
-    return (
-        "What happens: `y.sum()` is a dummy scalar z = y_1 + ... + y_n, so `backward()` fills x.grad with "
-        "dz/dx_i = sum_j dy_j/dx_i. The series is applied to each point on its own, so y_j depends on x_j alone "
-        "and every term with j != i is zero: x.grad holds each point's own derivative dy_i/dx_i, all of them from "
-        f"one backward pass. Evidence: over the {summary['n_points']} points the largest error against cos(x) is "
-        f"{summary['max_abs_error']:.2e}; {summary['dtype']} numbers near 1 are {spacing:.2e} apart, so the error "
-        f"is {_rounding_verdict(summary['max_abs_error'], spacing, summary['n_terms'])}."
+    return Paragraph(
+        "What happens: ",
+        Code("y.sum()"),
+        " is a dummy scalar z = y_1 + ... + y_n, so ",
+        Code("backward()"),
+        " fills x.grad with dz/dx_i = sum_j dy_j/dx_i. The series is applied to each point on its own, so y_j "
+        "depends on x_j alone and every term with j != i is zero: x.grad holds each point's own derivative "
+        f"dy_i/dx_i, all of them from one backward pass. Evidence: over the {summary['n_points']} points the "
+        f"largest error against cos(x) is {summary['max_abs_error']:.2e}; {summary['dtype']} numbers near 1 are "
+        f"{spacing:.2e} apart, so the error is "
+        f"{_rounding_verdict(summary['max_abs_error'], spacing, summary['n_terms'])}.",
     )
 
 
@@ -401,14 +406,19 @@ def both_ways_pairs(variant: str, confusion: pd.DataFrame, worst: str, partner: 
     return None
 
 
-def method_notes(implementation: str, configured_norms) -> list[str]:
+def method_notes(implementation: str, configured_norms) -> list[str | Paragraph]:
     """The fixed notes about how the pipeline reads the handout (method, not results): each configured norm's
     reading, where its table entry has one, and the batched augmentation where training uses it."""
-    notes = [norms.norm(name).note for name in configured_norms if norms.norm(name).note]
+    notes: list[str | Paragraph] = [norms.norm(name).note for name in configured_norms if norms.norm(name).note]
     if implementation == "fast":
         notes.append(
-            "Training augments whole batches on tensors (`batched_augment`), with the same distributions as the "
-            "per-image torchvision transforms the handout names; the random draws differ, so its numbers differ "
-            "from a per-image run by training noise. `implementation: reference` runs the per-image path."
+            Paragraph(
+                "Training augments whole batches on tensors (",
+                Code("batched_augment"),
+                "), with the same distributions as the per-image torchvision transforms the handout names; the "
+                "random draws differ, so its numbers differ from a per-image run by training noise. ",
+                Code("implementation: reference"),
+                " runs the per-image path.",
+            )
         )
     return notes

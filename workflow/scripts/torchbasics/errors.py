@@ -6,3 +6,10 @@ class InputError(ValueError):
 
     The message names the file (or setting) and the problem; entry scripts print it without a traceback.
     """
+
+
+class DiskFullError(OSError):
+    """A write failed because its disk (or the user's quota on it) is full; the message names the folder.
+
+    Not a bug and not bad input, but the user's to fix all the same: entry scripts print it without a traceback.
+    """

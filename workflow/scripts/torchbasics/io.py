@@ -7,8 +7,10 @@ number), so equal numbers give equal files and a table read back holds the very 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import DiskFullError, InputError
 
 
 @contextlib.contextmanager
@@ -26,18 +28,49 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     The temp file sits in the same folder so the final ``os.replace`` is atomic (same file system). On any
     error the temp file is removed, so an interrupted or failed step leaves no partial output behind.
     ``suffix`` keeps the extension for writers that insist on one (``np.savez`` appends ``.npz`` otherwise).
+    A full disk (or quota) is reported as a ``DiskFullError`` that names the folder, instead of the bare
+    errno, or the message of whatever library was writing.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.chmod(0o666 & ~_current_umask())  # mkstemp makes 0600; outputs should get the usual permissions
+    with disk_full_named(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + suffix, dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.chmod(0o666 & ~_current_umask())  # mkstemp makes 0600; outputs should get the usual permissions
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+# No space left, or the user's quota on it used up: either way the fix is freeing space on that disk.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def disk_full_named(target: Path) -> Iterator[None]:
+    """Turn a write that failed for want of space into an error that says so and names the folder."""
     try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        yield
+    except OSError as error:
+        if error.errno not in DISK_FULL or isinstance(error, DiskFullError):
+            raise
+        raise DiskFullError(error.errno, disk_full_message(target)) from error
+
+
+def disk_full_message(target: Path) -> str:
+    folder = target.parent
+    try:
+        usage = shutil.disk_usage(folder)
+        space = f" ({usage.free / 2**20:.1f} MiB free of {usage.total / 2**20:.1f} MiB)"
+    except OSError:
+        space = ""
+    return (
+        f"cannot write {target.name}: the disk holding {folder} is full{space}; free space there and run "
+        "again (no partial file was left)"
+    )
 
 
 def write_json(target: str | os.PathLike, data: Any) -> None:

@@ -7,7 +7,9 @@ registry's business (``torchbasics.variants``).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import io
 import pickle
 import zipfile
 from pathlib import Path
@@ -200,8 +202,9 @@ def save_checkpoint(
     config_digest: str,
     device: str,
     precision: str,
-) -> None:
-    """Everything needed to evaluate the epoch or to continue training from it, written atomically."""
+) -> str:
+    """Everything needed to evaluate the epoch or to continue training from it, written atomically; returns
+    the sha256 of the bytes written, so that a copy kept for later can be checked against it."""
     state = {
         "variant": variant,
         "model": model.state_dict(),
@@ -213,8 +216,14 @@ def save_checkpoint(
         "precision": precision,
         "threads": torch.get_num_threads(),
     }
+    # Serialised in memory first (a few MB): torch's own file writer reports a full disk as an opaque
+    # "unexpected pos" RuntimeError, while a plain write raises ENOSPC, which atomic_path names.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = buffer.getvalue()
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        tmp.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_checkpoint(path: str | Path, variant: str) -> dict:

@@ -17,8 +17,13 @@ from scipy import stats
 
 from .errors import InputError
 from .io import read_json, read_table, write_json, write_table
+from .power import POWER_TARGET, seeds_needed
 
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE  # the paired t-test's level, matching the 95% interval it is reported with
+# The range an accuracy, and so its mean over seeds, can take; and the range of a difference of two accuracies.
+ACCURACY_BOUNDS = (0.0, 1.0)
+DIFFERENCE_BOUNDS = (-1.0, 1.0)
 PER_SEED_COLUMNS = [
     "variant",
     "seed",
@@ -34,18 +39,31 @@ METRICS_KEYS = {"test_accuracy": "accuracy", "chosen_epoch": "chosen_epoch", "te
 METRICS_KEYS |= {key: key for key in ("worst_class", "worst_class_accuracy", "most_confused_with")}
 
 
-def t_interval(values) -> dict:
+def t_interval(values, bounds: tuple[float, float] | None = None) -> dict:
     """Mean, sample standard deviation and the two-sided Student-t interval of the mean over ``values``.
 
-    With one value there is no spread to measure: the standard deviation and the interval are NaN.
+    With one value there is no spread to measure: the standard deviation and the interval are NaN. ``bounds`` are
+    the range the mean can take (an accuracy's [0, 1]): an interval reaching past them, as one over a few spread-out
+    seeds does, is cut at them and ``ci95_clipped`` says so. The cut loses no coverage: the true mean is always
+    inside the bounds, so the cut interval holds it exactly when the uncut one does.
     """
     values = np.asarray(values, dtype=float)
     n, mean = len(values), float(np.mean(values))
     if n < 2:
-        return {"n": n, "mean": mean, "sd": math.nan, "ci95_low": math.nan, "ci95_high": math.nan}
+        unmeasured = {"sd": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "ci95_clipped": False}
+        return {"n": n, "mean": mean} | unmeasured
     sd = float(np.std(values, ddof=1))
     half_width = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * sd / math.sqrt(n)
-    return {"n": n, "mean": mean, "sd": sd, "ci95_low": mean - half_width, "ci95_high": mean + half_width}
+    low, high = mean - half_width, mean + half_width
+    clipped = bounds is not None and (low < bounds[0] or high > bounds[1])
+    if clipped:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return {"n": n, "mean": mean, "sd": sd, "ci95_low": low, "ci95_high": high, "ci95_clipped": clipped}
+
+
+def worst_class_counts(runs: pd.DataFrame) -> pd.Series:
+    """How many of ``runs`` had each class as their worst, most often first; a tie in the order the runs give."""
+    return runs["worst_class"].value_counts(sort=False).sort_values(ascending=False, kind="stable")
 
 
 def per_seed_table(metrics_files: dict[tuple[str, int], str | Path]) -> pd.DataFrame:
@@ -61,12 +79,13 @@ def per_seed_table(metrics_files: dict[tuple[str, int], str | Path]) -> pd.DataF
 
 
 def variant_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Per variant: the test accuracy's mean, sd and 95% interval over seeds, the mean test loss, and how often
-    each class was the worst (``worst_class_counts``, most frequent first, e.g. "cat 3/3")."""
+    """Per variant: the test accuracy's mean, sd and 95% interval over seeds (clipped to [0, 1], ``ci95_clipped``
+    says where), the mean test loss, and how often each class was the worst (``worst_class_counts``, most frequent
+    first, e.g. "cat 3/3")."""
     rows = []
     for variant, runs in per_seed.groupby("variant", sort=False):
-        accuracy = t_interval(runs["test_accuracy"])
-        counts = runs["worst_class"].value_counts(sort=True)
+        accuracy = t_interval(runs["test_accuracy"], ACCURACY_BOUNDS)
+        counts = worst_class_counts(runs)
         rows.append(
             {
                 "variant": variant,
@@ -75,6 +94,7 @@ def variant_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
                 "test_accuracy_sd": accuracy["sd"],
                 "ci95_low": accuracy["ci95_low"],
                 "ci95_high": accuracy["ci95_high"],
+                "ci95_clipped": accuracy["ci95_clipped"],
                 "test_loss_mean": float(runs["test_loss"].mean()),
                 "worst_class_counts": "; ".join(f"{name} {count}/{len(runs)}" for name, count in counts.items()),
             }
@@ -92,9 +112,10 @@ def per_class_table(per_class_files: dict[tuple[str, int], str | Path]) -> pd.Da
 
 
 def per_class_summary(per_class: pd.DataFrame) -> pd.DataFrame:
-    """Per variant and class: the test accuracy's mean, sd and 95% interval over seeds (classes in file order)."""
+    """Per variant and class: the test accuracy's mean, sd and 95% interval over seeds, clipped to [0, 1] (classes in
+    file order)."""
     rows = [
-        {"variant": variant, "class": name} | t_interval(runs["accuracy"])
+        {"variant": variant, "class": name} | t_interval(runs["accuracy"], ACCURACY_BOUNDS)
         for (variant, name), runs in per_class.groupby(["variant", "class"], sort=False)
     ]
     return pd.DataFrame(rows).rename(columns={"n": "n_seeds"})
@@ -117,7 +138,7 @@ def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
     ``exceeds_seed_spread``: the interval excludes zero, so the difference is larger than training noise (the
     seed-to-seed spread) explains; null with one seed, where there is no spread to compare with.
     """
-    summary = t_interval(paired["difference"])
+    summary = t_interval(paired["difference"], DIFFERENCE_BOUNDS)
     p_value = math.nan
     if summary["n"] >= 2 and summary["sd"] > 0:
         p_value = float(stats.ttest_rel(paired[other], paired[baseline]).pvalue)
@@ -132,12 +153,41 @@ def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
         "difference_sd": summary["sd"],
         "ci95_low": summary["ci95_low"],
         "ci95_high": summary["ci95_high"],
+        "ci95_clipped": summary["ci95_clipped"],
         "t_test_p_value": p_value,
         "exceeds_seed_spread": (summary["ci95_low"] > 0 or summary["ci95_high"] < 0) if measured else None,
         "other_better_in": int((paired["difference"] > 0).sum()),
-    }
-    # JSON has no NaN: what one seed cannot measure is null
-    return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in result.items()}
+    } | seeds_needed_for_power(summary)
+    return _nan_to_null(result)
+
+
+def _nan_to_null(record):
+    """JSON has no NaN: what one seed cannot measure is null."""
+    if isinstance(record, dict):
+        return {key: _nan_to_null(value) for key, value in record.items()}
+    return None if isinstance(record, float) and math.isnan(record) else record
+
+
+def seeds_needed_for_power(difference: dict) -> dict:
+    """How many seeds the paired t-test needs for 80% power against a true difference of the observed size,
+    given the observed spread: ``seeds_needed_80``, or null with ``seeds_needed_80_reason``, and the inputs used.
+
+    Both inputs are estimates from the seeds run so far, so the figure is a planning guide, not a guarantee.
+    """
+    n, mean, sd = difference["n"], difference["mean"], difference["sd"]
+    inputs = {"difference_mean": mean, "difference_sd": sd, "alpha": ALPHA, "power": POWER_TARGET}
+    needed, reason = None, None
+    if n < 2:
+        reason = "one seed has no spread to plan from"
+    elif sd == 0:
+        reason = "every seed gave the same difference, so there is no spread to plan from"
+    elif mean == 0:
+        reason = "the observed mean difference is zero, which no number of seeds can detect"
+    else:
+        needed = seeds_needed(mean, sd, ALPHA, POWER_TARGET)
+        if needed is None:
+            reason = "the observed difference is too small against its spread for any practical number of seeds"
+    return {"seeds_needed_80": needed, "seeds_needed_80_reason": reason, "seeds_needed_80_inputs": inputs}
 
 
 def write_replicate_tables(

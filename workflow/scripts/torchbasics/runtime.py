@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import InputError
+from .errors import DiskFullError, InputError
 
 log = logging.getLogger("torchbasics")
 
@@ -31,16 +31,16 @@ def setup_logging(log_path: str | None) -> None:
 def run_script(snakemake, main: Callable[[object], None]) -> None:
     """Run an entry script's ``main(snakemake)`` with logging set up and bad input reported plainly.
 
-    An ``InputError`` is the user's problem, not a bug: it is logged as one clear line and the job exits
-    non-zero (Snakemake then removes the job's outputs). Anything else is a bug: its traceback goes to the
+    An ``InputError`` or a full disk is the user's problem, not a bug: it is logged as one clear line and the
+    job exits non-zero (Snakemake then removes the job's outputs). Anything else is a bug: its traceback goes to the
     log file too, since Snakemake's failure message sends the user there, and the exception propagates.
     """
     setup_logging(snakemake.log[0] if len(snakemake.log) else None)
     reuse_freed_memory()
     try:
         main(snakemake)
-    except InputError as error:
-        log.error("%s", error)
+    except (InputError, DiskFullError) as error:
+        log.error("%s", error.strerror if isinstance(error, DiskFullError) else error)
         sys.exit(1)
     except Exception:
         log.exception("the job failed unexpectedly")

@@ -20,10 +20,22 @@ from . import answers, norms
 from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
+from .errors import InputError
 from .evaluation_files import read_confusion, read_per_class, read_predictions, read_val_per_class_by_epoch
 from .history import read_history
 from .io import atomic_path, read_json
+from .markup import (
+    Code,
+    Paragraph,
+    Strong,
+    html_block,
+    markdown_block,
+    markdown_fence,
+    markdown_link_target,
+    markdown_text,
+)
 from .regions import read_regions
+from .replicates import worst_class_counts
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -47,13 +59,15 @@ class CodeBlock:
 
 @dataclass
 class BulletList:
-    items: list[str]
+    items: list  # str or Paragraph
 
 
 @dataclass
 class Section:
     title: str
-    blocks: list = field(default_factory=list)  # str (a paragraph), Table, Figure, CodeBlock or BulletList
+    # Paragraphs (a str, or a markup.Paragraph where it has bold or code), Table, Figure, CodeBlock or BulletList.
+    # Text from data (class names, sources, hosts) goes in as it is: the renderers escape it, once each.
+    blocks: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------- the files it reads
@@ -120,6 +134,7 @@ class PageFiles:
     run_info: str
     val_loss_figure: str | None = None  # every variant's validation loss on one axis
     replicates: ReplicateFiles | None = None
+    shown_seed: int | None = None  # the seed of ``variants``, as the workflow chose it; the replicates name it
     implementation: str = "fast"  # the training's code path, for the page's note on the method
 
 
@@ -132,19 +147,24 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
         Section(
             "1.1 b — the gradient at pi/4 by backward()",
             [
-                f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), "
-                f"`y.backward()` gives dz/dx = {summary['gradient_at_quarter_pi']:.9f} at x = pi/4; cos(pi/4) = "
-                f"{summary['cos_quarter_pi']:.9f}, an error of {summary['error_at_quarter_pi']:.2e}.",
+                Paragraph(
+                    f"With {summary['n_terms']} terms of the Taylor series ({summary['dtype']}, {summary['device']}), ",
+                    Code("y.backward()"),
+                    f" gives dz/dx = {summary['gradient_at_quarter_pi']:.9f} at x = pi/4; cos(pi/4) = "
+                    f"{summary['cos_quarter_pi']:.9f}, an error of {summary['error_at_quarter_pi']:.2e}.",
+                ),
                 answers.quarter_pi_verdict(summary),
             ],
         ),
         Section(
             "1.1 c, d — gradients at 100 points of [-pi, pi]",
             [
-                f"{summary['n_points']} points drawn uniformly from [-pi, pi] with the run's seed, "
-                f"`y.sum().backward()`: "
-                f"the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx "
-                f"over cos(x).",
+                Paragraph(
+                    f"{summary['n_points']} points drawn uniformly from [-pi, pi] with the run's seed, ",
+                    Code("y.sum().backward()"),
+                    f": the largest error against cos(x) is {summary['max_abs_error']:.2e}. The figure plots dz/dx "
+                    "over cos(x).",
+                ),
                 answers.sum_backward_answer(summary),
                 Figure(files.gradient_figure, "1.1 d: dz/dx by autograd (points) over cos(x) (line)."),
                 Figure(
@@ -295,9 +315,12 @@ def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | 
     for variant, files in variants.items():
         best = read_json(files.best)
         section.blocks.append(
-            f"**{variant}**: of {best['epochs']} epochs, epoch {best['epoch']} has the lowest validation loss "
-            f"({best['val_loss']:.4f}, validation accuracy {pct(best['val_accuracy'])}), so its checkpoint is the "
-            f"one evaluated ({best['rule']})."
+            Paragraph(
+                Strong(variant),
+                f": of {best['epochs']} epochs, epoch {best['epoch']} has the lowest validation loss "
+                f"({best['val_loss']:.4f}, validation accuracy {pct(best['val_accuracy'])}), so its checkpoint is "
+                f"the one evaluated ({best['rule']}).",
+            )
         )
         section.blocks.append(
             Figure(files.loss_figure, f"2.0 f, {variant}: training and validation loss per epoch, chosen epoch marked.")
@@ -350,8 +373,13 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
         Section(
             f"2.0 g iv — the worst class and its confusion ({variant})",
             [
-                f"The worst class is **{worst}** (accuracy {pct(metrics['worst_class_accuracy'])}); it is most often "
-                f"taken for **{partner}** ({pct(metrics['confused_fraction'])} of its test images).",
+                Paragraph(
+                    "The worst class is ",
+                    Strong(worst),
+                    f" (accuracy {pct(metrics['worst_class_accuracy'])}); it is most often taken for ",
+                    Strong(partner),
+                    f" ({pct(metrics['confused_fraction'])} of its test images).",
+                ),
                 "What causes the poor performance, from this run's evidence:",
                 answers.mutual_confusion_answer(confusion, worst, partner),
                 answers.confidence_answer(read_predictions(files.predictions), worst, partner),
@@ -393,28 +421,39 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
     )
 
 
-# The command the page suggests for replicates; the config's own seed comes first.
-def _replicates_command(seed: int) -> str:
-    return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
+def _seeds_command(seeds: list[int]) -> str:
+    """The option that runs these seeds, in this order (the first is the one the page shows in full)."""
+    return f"--config 'seeds=[{', '.join(map(str, seeds))}]'"
 
 
-def replicates_section(files: ReplicateFiles) -> Section:
-    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell."""
+def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
+    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell.
+
+    ``shown_seed``: the seed whose runs the sections above show in full, as the workflow chose it.
+    """
     per_seed = pd.read_csv(files.per_seed)
     summary = pd.read_csv(files.variants)
     seeds = sorted(per_seed["seed"].unique().tolist())
+    if shown_seed not in seeds:
+        raise InputError(f"{files.per_seed}: no run of seed {shown_seed}, the seed the page shows in full")
     section = Section(f"2.0 g, h over the seeds — {len(seeds)} training replicate{'s' * (len(seeds) > 1)}")
     if len(seeds) == 1:
         section.blocks.append(
-            f"Each network was trained once (seed {seeds[0]}). A second seed changes the initial weights, the batch "
-            "order and the augmentation, and with them the test accuracy, so a difference between the networks or a "
-            "worst class seen in one run is not yet a finding: replicates are needed for such a claim. Run them with "
-            f"`{_replicates_command(seeds[0])}` (or `seeds:` in config.yaml); this section then gives each network's "
-            "mean with its 95% interval over the seeds and the paired difference."
+            Paragraph(
+                f"Each network was trained once (seed {seeds[0]}). A second seed changes the initial weights, the "
+                "batch order and the augmentation, and with them the test accuracy, so a difference between the "
+                "networks or a worst class seen in one run is not yet a finding: replicates are needed for such a "
+                "claim. Start with three: ",
+                Code(_seeds_command(seeds + _next_seeds(seeds, 2))),
+                " (or ",
+                Code("seeds:"),
+                " in config.yaml); this section then gives each network's mean with its 95% interval over the seeds "
+                "and the paired difference.",
+            )
         )
         return section
     section.blocks.append(
-        f"Seeds {', '.join(map(str, seeds))}; the sections above show seed {seeds[0]} in full. Each interval below "
+        f"Seeds {', '.join(map(str, seeds))}; the sections above show seed {shown_seed} in full. Each interval below "
         "is a 95% Student-t interval of the mean over the seeds: it accounts for the randomness of training "
         "(initial weights, batch order, augmentation), not for which images happen to be in the test split."
     )
@@ -427,16 +466,23 @@ def replicates_section(files: ReplicateFiles) -> Section:
                     row["n_seeds"],
                     pct(row["test_accuracy_mean"]),
                     f"{100 * row['test_accuracy_sd']:.1f} points",
-                    f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}",
+                    f"{pct(row['ci95_low'])} – {pct(row['ci95_high'])}" + (" (clipped)" if row["ci95_clipped"] else ""),
                     row["worst_class_counts"],
                 ]
                 for row in summary.to_dict("records")
             ],
         )
     )
+    if summary["ci95_clipped"].any():
+        section.blocks.append(
+            "An interval marked (clipped) reached past 0% or 100%, which a mean accuracy cannot, and is clipped "
+            "there: the seeds spread too widely for so few of them to place the mean more closely; more seeds "
+            "narrow the interval."
+        )
     section.blocks.append(_worst_class_statement(per_seed))
     if files.test:
-        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired)))
+        configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
+        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired), configured_seeds))
     section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
     section.blocks.append(
         Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
@@ -444,34 +490,82 @@ def replicates_section(files: ReplicateFiles) -> Section:
     return section
 
 
-def _worst_class_statement(per_seed: pd.DataFrame) -> str:
-    parts = []
-    for variant, runs in per_seed.groupby("variant", sort=False):
-        counts = runs["worst_class"].value_counts()
-        name, times = counts.index[0], int(counts.iloc[0])
-        parts.append(f"**{name}** is the worst class in {times} of {len(runs)} seeds of {variant}")
-    return "2.0 g iv over the seeds: " + "; ".join(parts) + "."
+def _worst_class_statement(per_seed: pd.DataFrame) -> Paragraph:
+    """Per variant, the class worst in the most seeds, or every class tied for that."""
+    pieces = ["2.0 g iv over the seeds: "]
+    for index, (variant, runs) in enumerate(per_seed.groupby("variant", sort=False)):
+        counts = worst_class_counts(runs)
+        times = int(counts.iloc[0])
+        names = counts.index[counts == times].tolist()
+        pieces.append("; " if index else "")
+        for position, name in enumerate(names):
+            pieces += [_list_joint(position, len(names)), Strong(name)]
+        verb = "is the worst class" if len(names) == 1 else "are each the worst class"
+        pieces.append(f" {verb} in {times} of {len(runs)} seeds of {variant}")
+    return Paragraph(*pieces, ".")
 
 
-def _paired_statement(test: dict, paired: pd.DataFrame) -> str:
+def _list_joint(position: int, length: int) -> str:
+    """What goes before item ``position`` of a list of ``length`` in a sentence: "a", "a and b", "a, b and c"."""
+    if position == 0:
+        return ""
+    return " and " if position == length - 1 else ", "
+
+
+def _paired_statement(test: dict, paired: pd.DataFrame, seeds: list[int]) -> Paragraph:
     baseline, other, n = test["baseline"], test["other"], test["n_seeds"]
     points = 100 * test["difference_mean"]
     statement = (
         f"2.0 h over the seeds: {other} minus {baseline}, trained with the same seed, is {points:+.1f} points on "
         f"average over {n} seeds ({other} better in {test['other_better_in']} of {n}; per seed: "
         + ", ".join(f"{100 * difference:+.1f}" for difference in paired["difference"])
-        + f"), 95% interval {100 * test['ci95_low']:+.1f} to {100 * test['ci95_high']:+.1f} points, paired t-test "
-        f"p = {test['t_test_p_value']:.2g}. "
+        + f"), 95% interval {100 * test['ci95_low']:+.1f} to {100 * test['ci95_high']:+.1f} points"
+        + (" (clipped at ±100 points, as far as a difference of accuracies can go)" if test["ci95_clipped"] else "")
+        + f", paired t-test p = {test['t_test_p_value']:.2g}. "
     )
     if test["exceeds_seed_spread"]:
-        return statement + (
+        return Paragraph(
+            statement,
             f"The interval excludes zero: {other}'s {'advantage' if points > 0 else 'deficit'} is larger than the "
-            "seed-to-seed spread of training."
+            "seed-to-seed spread of training.",
         )
-    return statement + (
+    return Paragraph(
+        statement,
         "The interval includes zero: the difference is not larger than the seed-to-seed spread of training, so these "
-        "seeds do not show that one network is better."
+        "seeds do not show that one network is better. ",
+        *_seeds_needed_statement(test, seeds),
     )
+
+
+# Past this many seeds a --config list is unwieldy; the page points to config.yaml instead.
+LONGEST_SEEDS_COMMAND = 20
+
+
+def _seeds_needed_statement(test: dict, seeds: list[int]) -> tuple[str | Code, ...]:
+    """How many seeds would settle an open comparison, the command that runs them (``seeds``, the configured ones,
+    then the next ones), and why that count is an estimate: pieces of a paragraph."""
+    needed, inputs, measured = test["seeds_needed_80"], test["seeds_needed_80_inputs"], test["n_seeds"]
+    if needed is None:
+        return (f"No number of seeds can be planned from these: {test['seeds_needed_80_reason']}.",)
+    more = _next_seeds(seeds, needed - measured)
+    run = (
+        ("run ", Code(_seeds_command(seeds + more)))
+        if needed <= LONGEST_SEEDS_COMMAND
+        else (f"list {needed} seeds under ", Code("seeds:"), " in config.yaml")
+    )
+    return (
+        f"If the true difference were the observed {100 * inputs['difference_mean']:+.1f} points with the observed "
+        f"spread (sd {100 * inputs['difference_sd']:.1f} points), a paired t-test at the {100 * inputs['alpha']:.0f}% "
+        f"level would show it with {100 * inputs['power']:.0f}% probability from {needed} seeds on: ",
+        *run,
+        f" (these seeds and {len(more)} more). That number rests on the spread of only {measured} seeds, so it is "
+        "itself uncertain: more seeds may show a smaller or larger spread, and with it a different count.",
+    )
+
+
+def _next_seeds(seeds: list[int], count: int) -> list[int]:
+    """``count`` seeds after the largest of ``seeds``."""
+    return list(range(max(seeds) + 1, max(seeds) + 1 + max(count, 0)))
 
 
 def problems_section(files: PageFiles) -> Section:
@@ -556,7 +650,7 @@ def build_sections(files: PageFiles) -> list[Section]:
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
         *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
-        *([replicates_section(files.replicates)] if files.replicates else []),
+        *([replicates_section(files.replicates, files.shown_seed)] if files.replicates else []),
         problems_section(files),
         provenance_section(read_json(files.run_info)),
     ]
@@ -574,26 +668,32 @@ def anchor(title: str) -> str:
 
 def to_markdown(sections: list[Section], page_folder: Path) -> str:
     lines = [f"# {TITLE}", "", "Contents:", ""]
-    lines += [f"- [{section.title}](#{anchor(section.title)})" for section in sections]
+    lines += [f"- [{markdown_text(section.title)}](#{anchor(section.title)})" for section in sections]
     lines.append("")
     for section in sections:
-        lines += [f'<a id="{anchor(section.title)}"></a>', "", f"## {section.title}", ""]
+        lines += [f'<a id="{anchor(section.title)}"></a>', "", f"## {markdown_text(section.title)}", ""]
         for block in section.blocks:
             if isinstance(block, Table):
-                lines.append("| " + " | ".join(block.header) + " |")
+                lines.append(_markdown_row(block.header))
                 lines.append("|" + " --- |" * len(block.header))
-                lines += ["| " + " | ".join(map(str, row)) + " |" for row in block.rows]
+                lines += [_markdown_row(row) for row in block.rows]
             elif isinstance(block, Figure):
-                lines.append(f"![{block.caption}]({os.path.relpath(block.path, page_folder)})")
-                lines.append(f"*{block.caption}*")
+                caption = markdown_text(block.caption)
+                lines.append(f"![{caption}]({markdown_link_target(os.path.relpath(block.path, page_folder))})")
+                lines.append(f"*{caption}*")
             elif isinstance(block, CodeBlock):
-                lines += ["```yaml", block.text.rstrip(), "```"]
+                fence = markdown_fence(block.text)
+                lines += [f"{fence}yaml", block.text.rstrip(), fence]
             elif isinstance(block, BulletList):
-                lines += [f"- {item}" for item in block.items]
+                lines += [f"- {markdown_block(item)}" for item in block.items]
             else:
-                lines.append(block)
+                lines.append(markdown_block(block))
             lines.append("")
     return "\n".join(lines)
+
+
+def _markdown_row(cells: list) -> str:
+    return "| " + " | ".join(markdown_text(str(cell)) for cell in cells) + " |"
 
 
 def to_html(sections: list[Section]) -> str:
@@ -619,22 +719,13 @@ def to_html(sections: list[Section]) -> str:
             elif isinstance(block, CodeBlock):
                 body.append(f"<pre>{html.escape(block.text)}</pre>")
             elif isinstance(block, BulletList):
-                body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
+                body.append("<ul>" + "".join(f"<li>{html_block(item)}</li>" for item in block.items) + "</ul>")
             else:
-                body.append(f"<p>{_inline(block)}</p>")
+                body.append(f"<p>{html_block(block)}</p>")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(TITLE)}</title>'
         f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
     )
-
-
-def _inline(text: str) -> str:
-    """Paragraph text with the two Markdown marks the page uses: **bold** and `code`."""
-    escaped = html.escape(text)
-    parts = escaped.split("**")
-    escaped = "".join(f"<strong>{part}</strong>" if index % 2 else part for index, part in enumerate(parts))
-    parts = escaped.split("`")
-    return "".join(f"<code>{part}</code>" if index % 2 else part for index, part in enumerate(parts))
 
 
 STYLE = (

@@ -6,12 +6,15 @@ what ran before it in the same process, so a run resumed after epoch k continues
 one would: only the weights and the optimizer's state have to be restored, and both are in the checkpoint.
 
 Resuming: Snakemake deletes a job's declared outputs before it runs again, so the progress of a run lives in a
-resume folder that no rule declares. Every epoch's checkpoint is written there first and then published to its
-declared path (a hard link, so no second copy on disk); ``state.json`` there records the completed epochs'
-history and the digest of everything that determines an epoch's numbers, so a changed config or new data never
-resumes a stale run. The total number of epochs is not part of that digest, since epoch k comes out the same
-whatever the total: the folder is kept after a run finishes, so that a run with more epochs continues from the
-last one completed, and a run with fewer publishes the epochs it shares and trains nothing.
+resume folder that no rule declares. Every epoch's checkpoint is written there first and then copied to its
+declared path; ``state.json`` there records the completed epochs' history, each checkpoint's sha256 and the
+digest of everything that determines an epoch's numbers, so a changed config or new data never resumes a stale
+run, and a damaged checkpoint is trained again rather than reused. A run resumes only on the kind of device,
+precision and thread count its kept epochs were trained with, since those change the rounding.
+
+The total number of epochs is not part of that digest, since epoch k comes out the same whatever the total: the
+folder is kept after a run finishes, so that a run with more epochs continues from the last one completed, and
+a run with fewer publishes the epochs it shares and trains nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -215,62 +217,113 @@ def training_images(split: Split, path: DataPath, device: str) -> CifarImages | 
 
 
 class ResumeFolder:
-    """A run's progress, kept outside the job's declared outputs (see the module's docstring)."""
+    """A run's progress, kept outside the job's declared outputs (see the module's docstring).
+
+    ``state.json`` holds the completed epochs' history rows and the sha256 of each epoch's checkpoint, as
+    written: a checkpoint is reused or published only if it still has that digest, since a truncated file, or
+    one with a few bytes overwritten, may still load without error.
+    """
 
     STATE_FILE = "state.json"
 
     def __init__(self, folder: str | Path, digest: str) -> None:
         self.folder = Path(folder)
         self.digest = digest
+        self.checkpoint_sha256: list[str] = []  # epoch 1 first, one per committed epoch
 
     def checkpoint(self, epoch: int) -> Path:
         return self.folder / f"epoch_{epoch:02d}.pt"
 
-    def completed_history(self) -> list[dict]:
-        """The history of the epochs a previous attempt completed, or [] when there is nothing to resume.
+    def completed_history(self, epochs: int) -> list[dict]:
+        """The history of the first (at most) ``epochs`` epochs a previous attempt completed, or [] when there
+        is nothing to resume.
 
         Progress of another config, or unreadable progress, is discarded: the folder is a cache, and starting
-        over is always correct.
+        over is always correct. A missing or damaged checkpoint is discarded with the epochs after it (each
+        continues from the one before), so training resumes from the last intact epoch before it.
         """
         state_path = self.folder / self.STATE_FILE
         if not state_path.exists():
             return []
         try:
             state = read_json(state_path)
-            history = state["history"]
+            history, sha256 = state["history"], state.get("checkpoint_sha256")
             stale = state["config_digest"] != self.digest
+            if sha256 is None:  # an older version's, whose checkpoints cannot be checked
+                raise ValueError("it records no checkpoint digests")
+            if len(sha256) != len(history):
+                raise ValueError(f"{len(sha256)} checkpoint digests for {len(history)} epochs")
         except (OSError, ValueError, KeyError, TypeError) as error:
             log.warning("ignoring unreadable resume state %s (%s); starting over", state_path, error)
             return self._discard()
         if stale:
             log.info("resume state in %s belongs to another config or data; starting over", self.folder)
             return self._discard()
-        missing = [epoch for epoch in range(1, len(history) + 1) if not self.checkpoint(epoch).exists()]
-        if missing:
-            log.warning("resume state in %s lacks the checkpoints of epochs %s; starting over", self.folder, missing)
-            return self._discard()
+        self.checkpoint_sha256 = sha256
+        history = history[:epochs]
+        for epoch in range(1, len(history) + 1):
+            problem = self.checkpoint_problem(epoch)
+            if problem:
+                log.warning(
+                    "the checkpoint of epoch %d in %s is %s: discarding it and the epochs after it, and "
+                    "training again from epoch %d",
+                    epoch,
+                    self.folder,
+                    problem,
+                    epoch,
+                )
+                return self.keep_first(history, epoch - 1)
         return history
 
-    def commit(self, history: list[dict]) -> None:
+    def checkpoint_problem(self, epoch: int) -> str | None:
+        """Why epoch ``epoch``'s checkpoint cannot be reused (missing, or not the bytes that were written)."""
+        path = self.checkpoint(epoch)
+        if not path.exists():
+            return "missing"
+        if file_digest(path, "sha256") != self.checkpoint_sha256[epoch - 1]:
+            return "damaged (its sha256 is not the one recorded when it was written)"
+        return None
+
+    def keep_first(self, history: list[dict], epochs: int) -> list[dict]:
+        """Keep the progress of the first ``epochs`` epochs only, on disk too, so that a kill before the next
+        commit never finds the discarded checkpoints recorded as good."""
+        kept = history[:epochs]
+        self.commit(kept, self.checkpoint_sha256[:epochs])
+        recorded = {self.checkpoint(epoch) for epoch in range(1, epochs + 1)}
+        for stale in set(self.folder.glob("epoch_*.pt")) - recorded:
+            stale.unlink()
+        return kept
+
+    def commit(self, history: list[dict], checkpoint_sha256: list[str]) -> None:
         """Record the completed epochs; called after the last one's checkpoint is safely written."""
-        write_json(self.folder / self.STATE_FILE, {"config_digest": self.digest, "history": history})
+        self.checkpoint_sha256 = list(checkpoint_sha256)
+        write_json(
+            self.folder / self.STATE_FILE,
+            {"config_digest": self.digest, "history": history, "checkpoint_sha256": self.checkpoint_sha256},
+        )
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.checkpoint_sha256 = []
 
     def _discard(self) -> list[dict]:
         self.remove()
         return []
 
 
-def publish(source: Path, target: str | Path) -> None:
-    """Put ``source`` at ``target`` atomically: a hard link where the file system allows, else a copy."""
+def publish(resume: ResumeFolder, epoch: int, target: str | Path) -> None:
+    """Put a copy of epoch ``epoch``'s checkpoint at ``target`` atomically, checked against its recorded sha256.
+
+    A copy, not a hard link: with one inode for both, any change to either file (a truncate, a tool rewriting it
+    in place) is a change to both, so damage in the cache would reach results/ unseen (a few overwritten bytes
+    still load), and a damaged result could not be restored from the cache, only retrained. Separate files
+    cost one more checkpoint per epoch on disk, and let each be checked and replaced on its own.
+    """
+    source = resume.checkpoint(epoch)
     with atomic_path(target) as tmp:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:  # another file system, or one without hard links
-            shutil.copyfile(source, tmp)
+        shutil.copyfile(source, tmp)
+        if file_digest(tmp, "sha256") != resume.checkpoint_sha256[epoch - 1]:
+            raise InputError(f"{source} changed while it was being published to {target}; run again")
 
 
 def restore(
@@ -334,7 +387,7 @@ def train_variant(
         model = to_fast_layout(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     resume = ResumeFolder(resume_folder, digest)
-    history = resume_history(model, optimizer, resume, settings)
+    history = resume_history(model, optimizer, resume, settings, device)
     remove_undeclared_checkpoints(outputs)
     if history:
         republish(history, resume, outputs)
@@ -385,19 +438,46 @@ def train_variant(
     return history
 
 
-def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettings) -> list[dict]:
+def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettings, device: str) -> list[dict]:
     """The history of the completed epochs this run shares (at most ``settings.epochs``), or [].
 
-    When epochs remain to be trained, the model and optimizer are restored to the last shared epoch; when a
-    longer run already completed them all, nothing needs restoring.
+    When epochs remain to be trained, the model and optimizer are restored to the last shared epoch, provided
+    the shared epochs were trained as this run trains (see ``how_training_changed``); when a longer run already
+    completed them all, nothing is trained, so nothing is mixed, and the records say how they were made.
     """
-    history = resume.completed_history()[: settings.epochs]
+    history = resume.completed_history(settings.epochs)
     if len(history) == settings.epochs:
         return history
+    changed = how_training_changed(history, device, settings.precision)
+    if changed:
+        log.info(
+            "the epochs kept in %s were trained with %s: training %s from epoch 1, so that every epoch runs "
+            "alike and the run stays bit-reproducible",
+            resume.folder,
+            changed,
+            settings.variant,
+        )
+        resume.remove()
+        return []
     if history and not restore(model, optimizer, resume, settings, len(history)):
         resume.remove()
         return []
     return history
+
+
+def how_training_changed(history: list[dict], device: str, precision: str) -> str:
+    """What differs between how ``history``'s epochs were trained and how this run trains ("" when nothing).
+
+    The thread count and the precision change the rounding of sums; so does the kind of device, but not its
+    index (a slot on this host, not the hardware, and a retried job takes whichever slot is free).
+    """
+    now = {"device": torch.device(device).type, "precision": precision, "threads": torch.get_num_threads()}
+    changes = []
+    for key, current in now.items():
+        before = sorted({str(torch.device(row[key]).type if key == "device" else row[key]) for row in history})
+        if before and before != [str(current)]:
+            changes.append(f"{key} {', '.join(before)} (this run: {current})")
+    return " and ".join(changes)
 
 
 def remove_undeclared_checkpoints(outputs: RunOutputs) -> None:
@@ -413,7 +493,7 @@ def remove_undeclared_checkpoints(outputs: RunOutputs) -> None:
 def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs) -> None:
     """Put the completed epochs' checkpoints and history back where Snakemake deleted them after the kill."""
     for epoch in range(1, len(history) + 1):
-        publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
+        publish(resume, epoch, outputs.checkpoints[epoch - 1])
     write_history(outputs.history, history)
 
 
@@ -431,7 +511,7 @@ def record_epoch(
     The commit comes after the checkpoint is complete, so a kill at any moment leaves a consistent state.
     """
     epoch = len(history)
-    save_checkpoint(
+    sha256 = save_checkpoint(
         resume.checkpoint(epoch),
         variant=settings.variant,
         model=model,
@@ -442,8 +522,8 @@ def record_epoch(
         device=device,
         precision=settings.precision,
     )
-    resume.commit(history)
-    publish(resume.checkpoint(epoch), outputs.checkpoints[epoch - 1])
+    resume.commit(history, [*resume.checkpoint_sha256[: epoch - 1], sha256])
+    publish(resume, epoch, outputs.checkpoints[epoch - 1])
     write_history(outputs.history, history)
 
 

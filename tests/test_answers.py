@@ -259,12 +259,12 @@ def test_problems_name_a_last_epoch_choice_only_when_it_happens():
 
 def test_the_residual_why_follows_the_training_losses():
     plain = history([1.2, 1.1], train_losses=[1.8, 1.4])
-    faster = answers.residual_training_answer(
+    faster = answers.faster_fit_answer(
         {"plain": plain, "residual": history([1.2, 1.0], [1.7, 1.2])}, "plain", "residual"
     )
     assert "training loss of residual is 1.2000 against 1.4000 for plain" in faster
     assert "residual fits the training data faster" in faster
-    slower = answers.residual_training_answer(
+    slower = answers.faster_fit_answer(
         {"plain": plain, "residual": history([1.2, 1.0], [1.7, 1.5])}, "plain", "residual"
     )
     assert "does not fit the training data faster" in slower

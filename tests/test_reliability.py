@@ -95,13 +95,15 @@ def page_files(workdir, variants, comparison=True, denoise=None):
             )
             for variant in variants
         },
-        comparison=ComparisonFiles(
-            path("results/compare/seed546/variants.csv"),
-            path("results/compare/seed546/mcnemar.json"),
-            path("results/compare/seed546/per_class_accuracy.png"),
-        )
+        comparisons={
+            "residual": ComparisonFiles(
+                path("results/compare/residual_vs_plain/seed546/variants.csv"),
+                path("results/compare/residual_vs_plain/seed546/mcnemar.json"),
+                path("results/compare/residual_vs_plain/seed546/per_class_accuracy.png"),
+            )
+        }
         if comparison
-        else None,
+        else {},
         run_info=path("results/report/run_info.json"),
         val_loss_figure=path("results/train/val_loss.png"),
     )
@@ -113,7 +115,7 @@ def render_page(tmp_path, files):
 
 
 def test_one_variant_gets_no_comparison_though_an_old_one_is_in_results(smoke_run, tmp_path):
-    assert (smoke_run / "results" / "compare" / "seed546" / "mcnemar.json").exists()  # left by the run of both
+    assert (smoke_run / "results" / "compare" / "residual_vs_plain" / "seed546" / "mcnemar.json").exists()  # both ran
     page = render_page(tmp_path, page_files(smoke_run, ["plain"], comparison=False))
     assert "2.0 h" not in page and "(residual)" not in page
     assert "2.0 h" in render_page(tmp_path, page_files(smoke_run, ["plain", "residual"]))
@@ -147,7 +149,7 @@ def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run
             "train={variants: [plain]}",
             workflow=smoke_run_copy.workflow,
         )
-        assert (workdir / "results" / "compare" / "seed546" / "mcnemar.json").exists()
+        assert (workdir / "results" / "compare" / "residual_vs_plain" / "seed546" / "mcnemar.json").exists()
         text = page.read_text()
         assert "2.0 h" not in text and "(residual)" not in text and "2.0 g i, ii — test accuracy (plain)" in text
     finally:  # the page of both variants again, for the other tests of the same smoke run

@@ -118,7 +118,7 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
 
 def page_text(tmp_path, metrics_files, per_class_files, compare=True):
     """The summary page's replicate section, as Markdown, from made-up runs."""
-    from torchbasics.summary import ReplicateFiles, replicates_section, to_markdown
+    from torchbasics.summary import PairedFiles, ReplicateFiles, replicates_section, to_markdown
 
     out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
     replicates.write_replicate_tables(
@@ -139,8 +139,7 @@ def page_text(tmp_path, metrics_files, per_class_files, compare=True):
         per_class=str(out["per_class"]),
         accuracy_figure="a.png",
         per_class_figure="b.png",
-        paired=str(out["paired"]) if compare else None,
-        test=str(test) if compare else None,
+        paired={"residual": PairedFiles(str(out["paired"]), str(test))} if compare else {},
     )
     section = replicates_section(files, shown_seed=min(seed for _, seed in metrics_files))
     return to_markdown([section], tmp_path)

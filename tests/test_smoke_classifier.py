@@ -110,7 +110,7 @@ def test_validation_accuracy_per_class_by_epoch(smoke_run, variant, seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_comparison_outputs(smoke_run, seed):
-    folder = smoke_run / "results" / "compare" / f"seed{seed}"
+    folder = smoke_run / "results" / "compare" / "residual_vs_plain" / f"seed{seed}"
     table = rows(folder / "variants.csv")
     assert [row["variant"] for row in table] == list(VARIANTS)
     test = json.loads((folder / "mcnemar.json").read_text())
@@ -152,8 +152,9 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
     per_class = rows(folder / "per_class.csv")
     assert len(per_class) == 10 * len(VARIANTS)
     differences = [metrics["residual", seed]["accuracy"] - metrics["plain", seed]["accuracy"] for seed in SEEDS]
-    assert [float(row["difference"]) for row in rows(folder / "paired.csv")] == pytest.approx(differences)
-    test = json.loads((folder / "paired_test.json").read_text())
+    paired = folder / "residual_vs_plain"
+    assert [float(row["difference"]) for row in rows(paired / "paired.csv")] == pytest.approx(differences)
+    test = json.loads((paired / "paired_test.json").read_text())
     assert test["difference_mean"] == pytest.approx(np.mean(differences))
     residual, plain = ([metrics[variant, seed]["accuracy"] for seed in SEEDS] for variant in ("residual", "plain"))
     if np.std(differences) > 0:

@@ -181,47 +181,48 @@ rule plot_evaluate_confused:
         "../scripts/plot_evaluate_confused.py"
 
 
+# A compared {variant} against the baseline on one seed's test images: McNemar's test and the two side by side.
 rule compare:
     input:
-        predictions=expand(rules.evaluate.output.predictions, variant=COMPARED_VARIANTS, allow_missing=True),
-        metrics=expand(rules.evaluate.output.metrics, variant=COMPARED_VARIANTS, allow_missing=True),
-        best=expand(rules.select_epoch.output.best, variant=COMPARED_VARIANTS, allow_missing=True),
+        predictions=baseline_and_compared(rules.evaluate.output.predictions),
+        metrics=baseline_and_compared(rules.evaluate.output.metrics),
+        best=baseline_and_compared(rules.select_epoch.output.best),
     output:
         table=report(
-            "results/compare/seed{seed}/variants.csv",
+            f"results/compare/{COMPARISON}/seed{{seed}}/variants.csv",
             caption="../report/compare_variants.rst",
             category="Comparison",
-            subcategory="seed {seed}",
+            subcategory=f"{COMPARISON} seed {{seed}}",
         ),
-        mcnemar="results/compare/seed{seed}/mcnemar.json",
+        mcnemar=f"results/compare/{COMPARISON}/seed{{seed}}/mcnemar.json",
     log:
-        "logs/compare/seed{seed}.log",
+        f"logs/compare/{COMPARISON}_seed{{seed}}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
-        variants=COMPARED_VARIANTS,
+        baseline=BASELINE,
     script:
         "../scripts/compare.py"
 
 
 rule plot_compare:
     input:
-        per_class=expand(rules.evaluate.output.per_class, variant=COMPARED_VARIANTS, allow_missing=True),
+        per_class=baseline_and_compared(rules.evaluate.output.per_class),
         plotting_code=PLOTTING_CODE["part2"],
     output:
         png=report(
-            "results/compare/seed{seed}/per_class_accuracy.png",
+            f"results/compare/{COMPARISON}/seed{{seed}}/per_class_accuracy.png",
             caption="../report/compare_per_class.rst",
             category="Comparison",
-            subcategory="seed {seed}",
+            subcategory=f"{COMPARISON} seed {{seed}}",
         ),
-        svg="results/compare/seed{seed}/per_class_accuracy.svg",
+        svg=f"results/compare/{COMPARISON}/seed{{seed}}/per_class_accuracy.svg",
     log:
-        "logs/plot_compare/seed{seed}.log",
+        f"logs/plot_compare/{COMPARISON}_seed{{seed}}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
-        variants=COMPARED_VARIANTS,
+        baseline=BASELINE,
     script:
         "../scripts/plot_compare.py"
 
@@ -267,19 +268,24 @@ rule replicates:
         "../scripts/replicates.py"
 
 
-# The residual variant against the plain one, seed by seed, and the paired t-test over the seeds.
+# A compared {variant} minus the baseline, seed by seed, and the paired t-test over the seeds.
 rule paired_replicates:
     input:
         per_seed=rules.replicates.output.per_seed,
     output:
-        paired=report("results/replicates/paired.csv", caption="../report/replicates_paired.rst", category="Replicates"),
-        test="results/replicates/paired_test.json",
+        paired=report(
+            f"results/replicates/{COMPARISON}/paired.csv",
+            caption="../report/replicates_paired.rst",
+            category="Replicates",
+            subcategory=COMPARISON,
+        ),
+        test=f"results/replicates/{COMPARISON}/paired_test.json",
     log:
-        "logs/replicates/paired.log",
+        f"logs/replicates/paired_{COMPARISON}.log",
     conda:
         "../../envs/torchbasics.yaml"
     params:
-        variants=COMPARED_VARIANTS,
+        baseline=BASELINE,
     script:
         "../scripts/replicates_paired.py"
 

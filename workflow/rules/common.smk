@@ -9,11 +9,12 @@ from snakemake.utils import update_config, validate
 
 # The library the entry scripts use; the workflow itself needs only its light, torch-free config handling.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
-from torchbasics import settings
+from torchbasics import norms, settings, variants
 from torchbasics.cifar10 import shuffle_seed as cifar10_shuffle_seed
 from torchbasics.fetch import is_url
 from torchbasics.grid import grid_settings
 from torchbasics.gpus import machine_may_have_gpu
+from torchbasics.summary_inputs import page_input
 
 # ------------------------------------------------------------------------------------------------ the config
 
@@ -28,7 +29,11 @@ with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
 
 AUTOGRAD = config["autograd"]
 DENOISE = config["denoise"]
+norms.check_configured(DENOISE["norms"])
 VARIANTS = config["train"]["variants"]
+# The network every other configured one is compared with (McNemar per seed, the paired difference over seeds).
+BASELINE = config["train"]["baseline"]
+variants.check_configured(VARIANTS, BASELINE)
 # The training replicates: each variant is trained, its epoch chosen and evaluated once per seed.
 SEEDS = config["seeds"]
 # One training run, a {variant} and a {seed}, in every path of part 2.
@@ -38,9 +43,17 @@ RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
 # The seed whose runs the summary page shows in full (evaluation, confusion, examples); the others enter it
 # through the replicate tables. Decided here only: rule summary hands it to the page, which names it.
 SHOWN_SEED = SEEDS[0]
-# McNemar's test pairs the residual variant with the plain one, so it needs both.
-COMPARED_VARIANTS = ("plain", "residual")
-COMPARE = all(variant in VARIANTS for variant in COMPARED_VARIANTS)
+# The variants compared with the baseline, in the config's order: none where the baseline is not trained.
+COMPARED = [variant for variant in VARIANTS if variant != BASELINE] if BASELINE in VARIANTS else []
+# A comparison's {variant} is the one compared with the baseline, which its folder names too: a comparison
+# with another baseline is another file.
+COMPARISON = f"{{variant}}_vs_{BASELINE}"
+
+
+def baseline_and_compared(pattern):
+    """``pattern`` of the baseline's run and of the compared {variant}'s (same {seed}), in that order."""
+    return lambda wildcards: expand(pattern, variant=[BASELINE, wildcards.variant], seed=wildcards.seed)
+
 
 # --------------------------------------------------------------------------------------------- the inputs
 
@@ -73,9 +86,10 @@ DENOISE_GRID = grid_settings(DENOISE["lr"], DENOISE["alpha"])
 
 
 # Settings a job reads but that cannot change its outputs stay out of its params, whose change would rerun it:
-# the list of variants (adding one must not retrain the others) and the device (the scripts read it from the
-# config): the same computation elsewhere differs by rounding at most, and the outputs record where they ran.
-NOT_SHAPING_RESULTS = ("variants", "device")
+# the list of variants (adding one must not retrain the others), the baseline they are compared with, and the
+# device (the scripts read it from the config): the same computation elsewhere differs by rounding at most, and
+# the outputs record where they ran.
+NOT_SHAPING_RESULTS = ("variants", "baseline", "device")
 
 
 def shaping_settings(stage_config):
@@ -172,42 +186,62 @@ def summary_inputs(wildcards):
         # empty without a clean original: no PSNR to map
         "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
         "denoise_regions": rules.denoise_regions.output[0] if has_clean_parrot() else [],
-        # one per variant, in the order of params.variants, of the seed shown in full
-        "train_best": shown(rules.select_epoch.output.best),
-        "train_loss_figures": shown(rules.plot_train_loss.output.png),
         "train_val_loss_figure": rules.plot_val_loss_variants.output.png,
-        "eval_metrics": shown(rules.evaluate.output.metrics),
-        "eval_per_class": shown(rules.evaluate.output.per_class),
-        "eval_confusion": shown(rules.evaluate.output.confusion),
-        "eval_confusion_figures": shown(rules.plot_evaluate_confusion.output.png),
-        "eval_confused_figures": shown(rules.plot_evaluate_confused.output.png),
-        "train_histories": shown(rules.train.output.history),
-        "eval_predictions": shown(rules.evaluate.output.predictions),
-        "val_per_class_by_epoch": shown(rules.val_per_class_by_epoch.output[0]),
-        # empty where the config does not compare the variants
-        "compare_table": shown_comparison(rules.compare.output.table),
-        "compare_test": shown_comparison(rules.compare.output.mcnemar),
-        "compare_figure": shown_comparison(rules.plot_compare.output.png),
+        # each variant's files of the seed shown in full, keyed by variant
+        **shown(
+            train_best=rules.select_epoch.output.best,
+            train_loss_figure=rules.plot_train_loss.output.png,
+            eval_metrics=rules.evaluate.output.metrics,
+            eval_per_class=rules.evaluate.output.per_class,
+            eval_confusion=rules.evaluate.output.confusion,
+            eval_confusion_figure=rules.plot_evaluate_confusion.output.png,
+            eval_confused_figure=rules.plot_evaluate_confused.output.png,
+            train_history=rules.train.output.history,
+            eval_predictions=rules.evaluate.output.predictions,
+            val_per_class_by_epoch=rules.val_per_class_by_epoch.output[0],
+        ),
+        # each compared variant's comparison with the baseline, keyed by the compared variant
+        **shown_comparisons(
+            compare_table=rules.compare.output.table,
+            compare_test=rules.compare.output.mcnemar,
+            compare_figure=rules.plot_compare.output.png,
+        ),
+        **per_comparison(replicates_paired=rules.paired_replicates.output.paired),
+        **per_comparison(replicates_test=rules.paired_replicates.output.test),
         # what holds across the seeds
         "replicates_per_seed": rules.replicates.output.per_seed,
         "replicates_variants": rules.replicates.output.variants,
         "replicates_per_class": rules.replicates.output.per_class,
-        "replicates_paired": rules.paired_replicates.output.paired if COMPARE else [],
-        "replicates_test": rules.paired_replicates.output.test if COMPARE else [],
         "replicates_accuracy_figure": rules.plot_replicates.output.accuracy_png,
         "replicates_per_class_figure": rules.plot_replicates.output.per_class_png,
     }
 
 
-def shown(pattern):
-    """``pattern`` for every variant, of the seed the page shows in full."""
-    return expand(pattern, variant=VARIANTS, seed=SHOWN_SEED)
+def shown(**patterns):
+    """Each pattern for every variant, of the seed the page shows in full, named ``<name>_<variant>``."""
+    return {
+        page_input(name, variant): expand(pattern, variant=variant, seed=SHOWN_SEED)[0]
+        for name, pattern in patterns.items()
+        for variant in VARIANTS
+    }
 
 
-def shown_comparison(pattern):
-    """The comparison's ``pattern`` for the seed the page shows in full; nothing where the config compares no
-    variants."""
-    return pattern.format(seed=SHOWN_SEED) if COMPARE else []
+def shown_comparisons(**patterns):
+    """Each comparison pattern for every compared variant, of the seed the page shows in full."""
+    return {
+        page_input(name, variant): expand(pattern, variant=variant, seed=SHOWN_SEED)[0]
+        for name, pattern in patterns.items()
+        for variant in COMPARED
+    }
+
+
+def per_comparison(**patterns):
+    """Each pattern of the comparisons over the seeds, for every compared variant."""
+    return {
+        page_input(name, variant): expand(pattern, variant=variant)[0]
+        for name, pattern in patterns.items()
+        for variant in COMPARED
+    }
 
 
 # -------------------------------------------------------------------------------------------- the targets
@@ -258,14 +292,13 @@ def classifier_targets(wildcards=None):
         *rules.plot_evaluate_confusion.output,
         *rules.plot_evaluate_confused.output,
     ]
-    compared = [*rules.compare.output, *rules.plot_compare.output] if COMPARE else []
-    paired = [*rules.paired_replicates.output] if COMPARE else []
+    compared = [*rules.compare.output, *rules.plot_compare.output]
     return [
         *(path for pattern in per_run_outputs for path in per_run(pattern)),
-        *expand(compared, seed=SEEDS),
+        *expand(compared, variant=COMPARED, seed=SEEDS),
         *rules.plot_val_loss_variants.output,
         *rules.replicates.output,
-        *paired,
+        *expand(rules.paired_replicates.output, variant=COMPARED),
         *rules.plot_replicates.output,
     ]
 

@@ -41,6 +41,7 @@ rule summary:
         variants=VARIANTS,
         norms=DENOISE["norms"],
         shown_seed=SHOWN_SEED,
+        compared=COMPARED,
     script:
         "../scripts/summary.py"
 

@@ -6,7 +6,7 @@ from torchbasics.runtime import run_script
 
 def main(snakemake):
     run_comparison(
-        tuple(snakemake.params.variants),
+        (snakemake.params.baseline, snakemake.wildcards.variant),  # the order of the input lists
         list(snakemake.input.predictions),
         list(snakemake.input.metrics),
         list(snakemake.input.best),

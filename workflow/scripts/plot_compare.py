@@ -7,9 +7,8 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    tables = {
-        variant: read_per_class(path) for variant, path in zip(snakemake.params.variants, snakemake.input.per_class)
-    }
+    names = (snakemake.params.baseline, snakemake.wildcards.variant)  # the order of the input list
+    tables = {variant: read_per_class(path) for variant, path in zip(names, snakemake.input.per_class)}
     save_figure(per_class_comparison(tables, "Per-class test accuracy"), snakemake.output.png, snakemake.output.svg)
 
 

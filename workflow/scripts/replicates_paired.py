@@ -5,7 +5,7 @@ from torchbasics.runtime import run_script
 
 
 def main(snakemake):
-    baseline, other = snakemake.params.variants
+    baseline, other = snakemake.params.baseline, snakemake.wildcards.variant
     write_paired_comparison(
         snakemake.input.per_seed, baseline, other, paired_out=snakemake.output.paired, test_out=snakemake.output.test
     )

@@ -6,36 +6,38 @@ from torchbasics.summary import (
     ComparisonFiles,
     DenoiseFiles,
     PageFiles,
+    PairedFiles,
     ReplicateFiles,
     VariantFiles,
     write_summary,
 )
+from torchbasics.summary_inputs import page_input
 
 
 def page_files(snakemake) -> PageFiles:
-    """The rule's named inputs as the page's files (per-variant and per-norm lists follow the params' order; the
-    per-variant files are those of the seed the page shows in full)."""
+    """The rule's named inputs as the page's files: per-variant inputs are named by their variant
+    (``summary_inputs.page_input``), per-norm ones follow the norms' order in the params."""
     files = snakemake.input
+
+    def of(name, variant):
+        return files[page_input(name, variant)]
+
     variants = {
         variant: VariantFiles(
-            best=files.train_best[index],
-            loss_figure=files.train_loss_figures[index],
-            metrics=files.eval_metrics[index],
-            per_class=files.eval_per_class[index],
-            confusion=files.eval_confusion[index],
-            confusion_figure=files.eval_confusion_figures[index],
-            confused_figure=files.eval_confused_figures[index],
-            history=files.train_histories[index],
-            predictions=files.eval_predictions[index],
-            val_per_class_by_epoch=files.val_per_class_by_epoch[index],
+            best=of("train_best", variant),
+            loss_figure=of("train_loss_figure", variant),
+            metrics=of("eval_metrics", variant),
+            per_class=of("eval_per_class", variant),
+            confusion=of("eval_confusion", variant),
+            confusion_figure=of("eval_confusion_figure", variant),
+            confused_figure=of("eval_confused_figure", variant),
+            history=of("train_history", variant),
+            predictions=of("eval_predictions", variant),
+            val_per_class_by_epoch=of("val_per_class_by_epoch", variant),
         )
-        for index, variant in enumerate(snakemake.params.variants)
+        for variant in snakemake.params.variants
     }
-    comparison = (
-        ComparisonFiles(table=files.compare_table, test=files.compare_test, figure=files.compare_figure)
-        if files.compare_test
-        else None
-    )
+    compared = snakemake.params.compared
     return PageFiles(
         autograd=AutogradFiles(
             summary=files.autograd_summary,
@@ -51,7 +53,14 @@ def page_files(snakemake) -> PageFiles:
             regions=files.denoise_regions or None,
         ),
         variants=variants,
-        comparison=comparison,
+        comparisons={
+            variant: ComparisonFiles(
+                table=of("compare_table", variant),
+                test=of("compare_test", variant),
+                figure=of("compare_figure", variant),
+            )
+            for variant in compared
+        },
         run_info=files.run_info,
         val_loss_figure=files.train_val_loss_figure,
         replicates=ReplicateFiles(
@@ -60,8 +69,10 @@ def page_files(snakemake) -> PageFiles:
             per_class=files.replicates_per_class,
             accuracy_figure=files.replicates_accuracy_figure,
             per_class_figure=files.replicates_per_class_figure,
-            paired=files.replicates_paired or None,  # empty lists where the variants are not compared
-            test=files.replicates_test or None,
+            paired={
+                variant: PairedFiles(paired=of("replicates_paired", variant), test=of("replicates_test", variant))
+                for variant in compared
+            },
         ),
         shown_seed=snakemake.params.shown_seed,
         implementation=snakemake.config["train"]["implementation"],

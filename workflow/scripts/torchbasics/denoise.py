@@ -159,19 +159,19 @@ def closed_form_gradient(noisy: torch.Tensor, denoised: torch.Tensor, alpha, nor
     return _gradient_of_parts(noisy - denoised, *_forward_differences(denoised), alpha, norm)
 
 
-def _gradient_of_parts(residual, dx, dy, alpha, norm: str) -> torch.Tensor:
+def _gradient_of_parts(misfit, dx, dy, alpha, norm: str) -> torch.Tensor:
     derivative = _penalty_derivative(norm)
-    return -derivative(residual) + alpha * (_adjoint_x(derivative(dx)) + _adjoint_y(derivative(dy)))
+    return -derivative(misfit) + alpha * (_adjoint_x(derivative(dx)) + _adjoint_y(derivative(dy)))
 
 
 def fused_step(noisy, denoised, alpha, lr, norm: str) -> tuple[torch.Tensor, torch.Tensor]:
     """One step with the closed-form gradient: (loss before, next J), for one image. Plain tensor code, so that
     torch.compile can fuse the loss, the gradient, its length and the update into a few passes over the image."""
     penalty = _penalty_of(norm)
-    residual, (dx, dy) = noisy - denoised, _forward_differences(denoised)
+    misfit, (dx, dy) = noisy - denoised, _forward_differences(denoised)
     # one sum of the per-pixel loss, not three: compiled, it then shares its pass over the image with |g|
-    loss = (penalty(residual) + alpha * (penalty(dx) + penalty(dy))).sum()
-    gradient = _gradient_of_parts(residual, dx, dy, alpha, norm)
+    loss = (penalty(misfit) + alpha * (penalty(dx) + penalty(dy))).sum()
+    gradient = _gradient_of_parts(misfit, dx, dy, alpha, norm)
     return loss, denoised - _step_scale(gradient, lr) * gradient
 
 

@@ -90,6 +90,13 @@ def heading(names) -> str:
     return f"1.2 {', '.join(letters)}" if letters else "1.2"
 
 
+def check_configured(names) -> None:
+    """Refuse a configured norm that is not in the table, naming the setting."""
+    for name in names:
+        if name not in REGISTRY:
+            raise InputError(f"denoise.norms: unknown norm {name!r}; registered norms: {', '.join(REGISTRY)}")
+
+
 def norm(name: str) -> Norm:
     """The registered norm ``name``; an unknown name is refused with the registered ones."""
     if name not in REGISTRY:

@@ -1,8 +1,8 @@
 """Where each denoising norm wins: the quality of every denoised image on the clean image's edges and in its flat
 areas, beside the quality over the whole image.
 
-Total-variation denoising flattens noise but also rounds off edges, and the L1 and L2 norms trade the two
-differently; one PSNR over the whole image hides which norm keeps the edges. The regions come from the CLEAN
+Total-variation denoising flattens noise but also rounds off edges, and each norm trades the two differently;
+one PSNR over the whole image hides which norm keeps the edges. The regions come from the CLEAN
 image, so every image (the noisy input and each denoised one) is judged on the same pixels.
 
 Torch-free on purpose: it reads PNGs and the results tables, and the gradients are a few numpy differences.

@@ -115,14 +115,19 @@ class ComparisonFiles:
 
 
 @dataclass
+class PairedFiles:
+    paired: str
+    test: str
+
+
+@dataclass
 class ReplicateFiles:
     per_seed: str
     variants: str
     per_class: str
     accuracy_figure: str
     per_class_figure: str
-    paired: str | None = None  # None where the config does not compare the variants
-    test: str | None = None
+    paired: dict[str, PairedFiles] = field(default_factory=dict)  # by compared variant, in the config's order
 
 
 @dataclass
@@ -130,7 +135,7 @@ class PageFiles:
     autograd: AutogradFiles
     denoise: DenoiseFiles
     variants: dict[str, VariantFiles]  # in the config's order, of the seed shown in full
-    comparison: ComparisonFiles | None  # None where the config does not compare the variants
+    comparisons: dict[str, ComparisonFiles]  # by compared variant, in the config's order; empty for none
     run_info: str
     val_loss_figure: str | None = None  # every variant's validation loss on one axis
     replicates: ReplicateFiles | None = None
@@ -300,13 +305,13 @@ def _comparison_caption(configured: list[str], judged: bool) -> str:
 
 
 def classifier_sections(
-    variants: dict[str, VariantFiles], comparison: ComparisonFiles | None, val_loss_figure: str | None = None
+    variants: dict[str, VariantFiles], comparisons: dict[str, ComparisonFiles], val_loss_figure: str | None = None
 ) -> list[Section]:
     sections = [_training_section(variants, val_loss_figure)]
     for variant, files in variants.items():
         sections.extend(_evaluation_sections(variant, files))
-    if comparison is not None:
-        sections.append(_comparison_section(comparison, variants))
+    for files in comparisons.values():
+        sections.append(_comparison_section(files, variants))
     return sections
 
 
@@ -406,14 +411,14 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
     baseline, variant = test["baseline"], test["variant"]
     only_baseline, only_variant = test[f"only_{baseline}_correct"], test[f"only_{variant}_correct"]
     return Section(
-        "2.0 h — the residual variant",
+        f"2.0 h — the {variant} variant",
         [
             table,
             f"{test['conclusion']} (only {baseline} right: {only_baseline}, only {variant} right: {only_variant}).",
             "McNemar's test accounts for the sampling of the test images, given these two trained networks; it does "
             "not account for the randomness of training (another seed trains other networks), which only replicates "
             "over seeds measure (the section over the seeds below).",
-            answers.residual_training_answer(
+            answers.faster_fit_answer(
                 {name: read_history(variants[name].history) for name in (baseline, variant)}, baseline, variant
             ),
             Figure(files.figure, "2.0 h: per-class test accuracy of both variants."),
@@ -480,9 +485,9 @@ def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
             "narrow the interval."
         )
     section.blocks.append(_worst_class_statement(per_seed))
-    if files.test:
-        configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
-        section.blocks.append(_paired_statement(read_json(files.test), pd.read_csv(files.paired), configured_seeds))
+    configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
+    for paired in files.paired.values():
+        section.blocks.append(_paired_statement(read_json(paired.test), pd.read_csv(paired.paired), configured_seeds))
     section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
     section.blocks.append(
         Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
@@ -649,7 +654,7 @@ def build_sections(files: PageFiles) -> list[Section]:
     return [
         *autograd_sections(files.autograd),
         *denoise_sections(files.denoise),
-        *classifier_sections(files.variants, files.comparison, files.val_loss_figure),
+        *classifier_sections(files.variants, files.comparisons, files.val_loss_figure),
         *([replicates_section(files.replicates, files.shown_seed)] if files.replicates else []),
         problems_section(files),
         provenance_section(read_json(files.run_info)),

@@ -13,14 +13,20 @@ from .errors import InputError
 
 
 @dataclass(frozen=True)
+class Mechanism:
+    """Why a variant may fit the training data faster than the baseline, as the page words it."""
+
+    part: str  # what the variant has that the baseline lacks, e.g. "its identity paths"
+    effect: str  # what that part does, e.g. "pass the gradient straight to the earlier layers"
+
+
+@dataclass(frozen=True)
 class Variant:
     name: str
     network: str  # "module:Class", the network's class (imported only when a network is built)
     description: str  # one line, for the page and for listing the registered variants
-    # The page's explanation of why this variant may fit the training data faster than the baseline, finished by
-    # "its ..." (e.g. "its identity paths pass the gradient straight to the earlier layers"); None where no
-    # mechanism is known, and the page then says only what the evidence shows.
-    faster_fit_reason: str | None = None
+    # None where no mechanism is known: the page then says only what the evidence shows.
+    mechanism: Mechanism | None = None
 
 
 REGISTRY = {
@@ -35,12 +41,19 @@ REGISTRY = {
             "residual",
             "torchbasics.models:ResidualCNN",
             "the table's network with its last two conv blocks made residual blocks (identity paths)",
-            faster_fit_reason="its identity paths pass the gradient straight to the earlier layers",
+            mechanism=Mechanism("its identity paths", "pass the gradient straight to the earlier layers"),
         ),
     )
 }
 # The variant every other configured variant is compared against, unless the config names another.
 DEFAULT_BASELINE = "plain"
+
+
+def check_configured(names, baseline: str) -> None:
+    """Refuse a configured variant or baseline that is not registered, naming the setting."""
+    for setting, name in [*(("train.variants", name) for name in names), ("train.baseline", baseline)]:
+        if name not in REGISTRY:
+            raise InputError(f"{setting}: unknown model variant {name!r}; registered variants: {', '.join(REGISTRY)}")
 
 
 def variant(name: str) -> Variant:

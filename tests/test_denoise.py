@@ -301,7 +301,6 @@ def config_with(section):
         {"lr": []},
         {"alpha": []},
         {"norms": []},
-        {"norms": ["L3"]},
         {"lr": [0.9, 0.9]},
         {"iterations": 0},
         {"implementation": "threads"},

@@ -88,3 +88,14 @@ def test_a_new_norm_is_one_table_entry(monkeypatch):
     torch.testing.assert_close(fast, reference)
     torch.testing.assert_close(fast_losses, reference_losses)
     assert fast_losses[-1] < fast_losses[0]
+
+
+def test_a_configured_name_missing_from_its_registry_is_refused_naming_the_setting():
+    with pytest.raises(InputError, match="denoise.norms: unknown norm 'L3'; registered norms: L1, L2"):
+        norms.check_configured(["L1", "L3"])
+    with pytest.raises(InputError, match="train.variants: unknown model variant 'wide'; registered variants: plain"):
+        variants.check_configured(["plain", "wide"], "plain")
+    with pytest.raises(InputError, match="train.baseline: unknown model variant 'none'"):
+        variants.check_configured(["plain"], "none")
+    norms.check_configured(list(norms.REGISTRY))
+    variants.check_configured(list(variants.REGISTRY), variants.DEFAULT_BASELINE)

@@ -100,6 +100,7 @@ def test_an_unregistered_network_or_norm_is_refused_before_anything_runs(smoke_r
         tmp_path, "-n", "--config", "train={variants: [plain, toy]}", check=False, workflow=smoke_run_copy.workflow
     )
     assert result.returncode != 0
-    assert "train.variants: unknown model variant 'toy'; registered variants: plain, residual" in result.stderr
+    assert "train.variants: unknown model variant 'toy'; registered variants: plain, residual" in result.stdout
     result = run_snakemake(tmp_path, "-n", "--config", "denoise={norms: [Huber]}", check=False)
-    assert "denoise.norms: unknown norm 'Huber'; registered norms: L1, L2" in result.stderr
+    assert result.returncode != 0
+    assert "denoise.norms: unknown norm 'Huber'; registered norms: L1, L2" in result.stdout

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import answers
+from . import answers, settings
 from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
@@ -380,7 +380,7 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
 
 # The command the page suggests for replicates; the config's own seed comes first.
 def _replicates_command(seed: int) -> str:
-    return f"--config 'seeds=[{seed}, {seed + 1}, {seed + 2}]'"
+    return f"--config 'seeds={settings.seeds_from(seed, 3)}'"
 
 
 def replicates_section(files: ReplicateFiles) -> Section:
@@ -524,7 +524,8 @@ def provenance_section(run_info: dict) -> Section:
             "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
             versions,
             inputs,
-            "The run's configuration:",
+            "The run's configuration (devices, download settings and checksums left out: they change no result, "
+            "and the devices used and each input's sha256 are above):",
             CodeBlock(run_info["config_yaml"]),
         ],
     )

@@ -1,15 +1,20 @@
 """Reliability of the config and of the page that prints it: the page's config block agrees with its sections after
 any change, quoted text reaches the pipeline as given, paths Snakemake cannot take are refused with the way
-round, and seeds stay in the range every generator takes."""
+round, seeds stay in the range every generator takes, and a killed run's lock is documented and released."""
 
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, run_snakemake
+from conftest import REPO, copy_workflow, run_snakemake
 from make_inputs import write_smoke_inputs
 
 from torchbasics import settings
@@ -237,3 +242,46 @@ def test_the_replicates_the_page_suggests_are_seeds_the_schema_takes(tmp_path):
     seeds = yaml.safe_load(suggested)
     assert seeds[0] == largest and len(set(seeds)) == 3
     assert all(0 <= seed <= largest for seed in seeds)
+
+
+# ------------------------------------------------------------------------------------ 12. a killed run's lock
+
+
+def kill_once_locked(command: list[str], workdir) -> None:
+    """Start ``command`` and SIGKILL it, with its jobs, as soon as it holds the working directory's lock."""
+    process = subprocess.Popen(
+        command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    locks = workdir / ".snakemake" / "locks"
+    deadline = time.monotonic() + 300
+    while not (locks.is_dir() and any(locks.iterdir())):
+        assert process.poll() is None, "the run ended before it took its lock"
+        assert time.monotonic() < deadline, "the run took no lock"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def test_after_a_killed_run_the_readmes_unlock_and_the_same_command_run_again(tmp_path):
+    from test_readme import COMMANDS
+
+    (unlock,) = [words for words in COMMANDS if "--unlock" in words]
+    workdir = copy_workflow(tmp_path / "work")
+    write_smoke_inputs(workdir)
+    command = [sys.executable, "-m", "snakemake", "data", "--configfile", "config.yaml", "tests/smoke.yaml"]
+    kill_once_locked(command, workdir)
+    locked = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert locked.returncode != 0 and "Directory cannot be locked" in output_of(locked)
+    released = subprocess.run(
+        [sys.executable, "-m", "snakemake", *unlock[1:]], cwd=workdir, capture_output=True, text=True, timeout=600
+    )
+    assert released.returncode == 0, output_of(released)[-3000:]
+    again = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, output_of(again)[-3000:]
+    assert (workdir / "resources" / "cifar10.npz").is_file()
+
+
+def test_the_default_profile_points_a_killed_run_at_unlock():
+    profile = (REPO / "profiles" / "default" / "config.yaml").read_text()
+    assert yaml.safe_load(profile)["rerun-incomplete"] is True
+    assert "--unlock" in profile and "simply runs again" not in profile

@@ -1,8 +1,8 @@
 """The README's commands work as written: its snakemake invocations dry-run, `make run` builds one of them.
 
 Commands are read from the README's ```sh blocks. Installs, the test suite itself, benchmarks and commands that
-need a finished run (--report) or a SLURM cluster (--profile profiles/slurm, covered by tests/cluster/run.sh) are
-not run here.
+need a finished run (--report), a killed one (--unlock, run by tests/test_config_reliability.py) or a SLURM cluster
+(--profile profiles/slurm, covered by tests/cluster/run.sh) are not run here.
 """
 
 import re
@@ -17,7 +17,8 @@ from conftest import REPO, copy_workflow
 FENCED_SH = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # Where the README's smoke run writes; the tests use their own folder instead.
 README_SMOKE_DIR = "/tmp/smoke"
-NEEDS_MORE_THAN_A_DRY_RUN = {"--report", "--profile"}
+# --unlock has no dry run: tests/test_config_reliability.py runs it after a killed run.
+NEEDS_MORE_THAN_A_DRY_RUN = {"--report", "--profile", "--unlock"}
 
 
 def readme_commands(readme: str) -> list[list[str]]:

@@ -161,14 +161,16 @@ def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run
 
 
 def test_exponent_numbers_are_numbers_in_overrides_and_text_stays_text():
-    assert settings.typed_overrides({"lr": "3e-4", "small": "1E-5", "written": "1.0e-4"}) == {
-        "lr": 3e-4,
-        "small": 1e-5,
-        "written": 1e-4,
+    config = {
+        "train": {"lr": "3e-4"},
+        "denoise": {"lr": ["1E-5", "1.0e-4"]},
+        "data": {"cifar10": {"checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}},
     }
-    assert settings.typed_overrides({"checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}) == {
-        "checksum": "md5:" + "1" * 32,
-        "source": "data/3e-4.npz",
+    settings.type_values_as_the_schema_asks(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    assert config == {
+        "train": {"lr": 3e-4},
+        "denoise": {"lr": [1e-5, 1e-4]},
+        "data": {"cifar10": {"checksum": "md5:" + "1" * 32, "source": "data/3e-4.npz"}},
     }
 
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from snakemake.utils import update_config, validate
+from snakemake.utils import validate
 
 # The library the entry scripts use; the workflow itself needs only its light, torch-free config handling.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
@@ -19,14 +19,17 @@ from torchbasics.summary_inputs import page_input
 # ------------------------------------------------------------------------------------------------ the config
 
 # Snakemake reads a nested --config value with YAML's base loader (every leaf a string) and --configfile with
-# YAML 1.1 (3e-4 is text): numbers are re-read where the schema asks for them, before the schema checks them.
-update_config(config, settings.typed_overrides(workflow.config_settings.overwrite_config))
-settings.type_numbers_as_the_schema_asks(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# YAML 1.1 (3e-4 is text): numbers and nulls are read where the schema asks for them, before the schema checks
+# them; every other text (a path, a checksum) stays as given.
+settings.type_values_as_the_schema_asks(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml")
 with open(Path(workflow.basedir) / "config.yaml") as defaults_file:
     for setting in settings.finish_config(config, yaml.safe_load(defaults_file)):
         print(f"torchbasics: the source was changed, so the default {setting} is not applied", file=sys.stderr)
+settings.check_local_paths_are_plain(config, Path.cwd())
 
+# The settings the page prints (all but those that change no result), rule run_info's params.
+PAGE_CONFIG = settings.settings_that_shape_results(config)
 AUTOGRAD = config["autograd"]
 DENOISE = config["denoise"]
 norms.check_configured(DENOISE["norms"])

@@ -19,9 +19,10 @@ rule run_info:
         "logs/report/run_info.log",
     conda:
         "../../envs/torchbasics.yaml"
-    # The script records the config from snakemake.config, not from params: every setting that changes a result
-    # reruns a stage above, and this job after it; one that does not (a device, a timeout) reruns nothing.
+    # The page prints the config from these params alone, so that a change of any setting it prints reruns this
+    # job (a stage whose output this job does not read, such as denoising, would otherwise leave it stale).
     params:
+        config=PAGE_CONFIG,
         sources={name: entry["source"] for name, entry in SOURCES.items()},
     script:
         "../scripts/run_info.py"

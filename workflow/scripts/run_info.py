@@ -8,7 +8,7 @@ def main(snakemake):
     inputs = {name: snakemake.input[name] for name in snakemake.params.sources}
     write_run_info(
         snakemake.output[0],
-        snakemake.config,
+        snakemake.params.config,
         inputs,
         snakemake.params.sources,
         autograd_summary=snakemake.input.autograd_summary,

@@ -6,12 +6,14 @@ Imports nothing heavy (no torch), since Snakemake runs it on every invocation, d
 
 from __future__ import annotations
 
-import functools
+import copy
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
 from .errors import InputError
+from .fetch import is_url
 
 # Every fetched input by name (a download's file name and the jobs' wildcard), with where ``data`` configures it.
 SOURCES = {"cifar10": ("cifar10",), "parrot_noisy": ("parrot", "noisy"), "parrot_clean": ("parrot", "clean")}
@@ -23,6 +25,16 @@ STAGE_CHOICES = {
     "train": ("device", "implementation"),
     "eval": ("device", "implementation"),
 }
+
+
+# How many seeds there are: NumPy's global generator (seeded with every run's seed) takes 0 to 2**32 - 1, the
+# schema's maximum of ``seed`` and ``seeds``.
+SEED_COUNT = 2**32
+
+
+def seeds_from(seed: int, count: int) -> list[int]:
+    """``count`` seeds from ``seed`` on, wrapping from the largest seed to 0, so that each is one the schema takes."""
+    return [(seed + offset) % SEED_COUNT for offset in range(count)]
 
 
 def _lookup(tree: dict, keys: tuple[str, ...]):
@@ -103,10 +115,29 @@ def check_sources_are_not_outputs(config: dict, is_pipeline_product, workdir: st
             )
 
 
+# What Snakemake reads in a file path as its own syntax: a wildcard ({name}) or a path variable (<name>).
+SNAKEMAKE_PATH_SYNTAX = re.compile(r"[{}<>]")
+
+
+def check_local_paths_are_plain(config: dict, workdir: str | Path) -> None:
+    """Refuse a local path that Snakemake would read as a pattern, suggesting the same file as a file:// URL.
+
+    A job's input is a pattern to Snakemake: '{x}' in it is a wildcard (a WildcardError at start-up) and '<x>' a
+    path variable. A URL is downloaded by a job instead of being an input, and percent-encodes these characters.
+    """
+    for name, entry in configured_sources(config).items():
+        source = entry["source"]
+        if not is_url(source) and SNAKEMAKE_PATH_SYNTAX.search(source):
+            url = (Path(workdir) / source).absolute().as_uri()
+            raise InputError(
+                f"config {source_setting(name)} = {source!r}: Snakemake reads '{{...}}' in a file path as a wildcard "
+                f"and '<...>' as a path variable, so it cannot take this path. Give the same file as a file:// URL: "
+                f"{url}"
+            )
+
+
 def _local_path(source: str) -> str | None:
     """The file a source names on this machine: a path, or a file:// URL's path; None for http(s)."""
-    import urllib.parse
-
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme in ("http", "https"):
         return None
@@ -138,6 +169,33 @@ def finish_config(config: dict, defaults: dict) -> list[str]:
     return dropped
 
 
+def settings_that_shape_results(config: dict) -> dict:
+    """The completed config without the settings that change no result, keys sorted: the page's config block.
+
+    Left out: where torch computes (the run-wide and each stage's ``device``; the page lists the devices used, from
+    the run's files), how downloads are made (``data.download``) and the checksums (the page gives each input's own
+    sha256). Changing these reruns no job that makes a result, so a page that printed them would show stale values.
+    Every setting left in is a param of rule run_info, so that a change of any of them rewrites the page. The keys
+    are sorted so that the same settings given in another order are the same params.
+    """
+    shown = copy.deepcopy(config)
+    shown.pop("device", None)
+    for stage in STAGE_CHOICES:
+        shown.get(stage, {}).pop("device", None)
+    shown["data"].pop("download", None)
+    for entry in configured_sources(shown).values():
+        entry.pop("checksum", None)
+    return _with_sorted_keys(shown)
+
+
+def _with_sorted_keys(tree):
+    if isinstance(tree, dict):
+        return {key: _with_sorted_keys(tree[key]) for key in sorted(tree)}
+    if isinstance(tree, list):
+        return [_with_sorted_keys(item) for item in tree]
+    return tree
+
+
 def check_split(split: dict) -> None:
     """Each split given a non-empty range, no two overlapping (the npz's size is checked where it is read).
 
@@ -157,79 +215,75 @@ def check_split(split: dict) -> None:
             raise InputError(f"config split.{first} and split.{second} overlap")
 
 
-# A float as people write it, YAML 1.2's core schema: YAML 1.1 (PyYAML) wants a '.' and a signed exponent, so it
+# A number as people write it, YAML 1.2's core schema: YAML 1.1 (PyYAML) wants a '.' and a signed exponent, so it
 # reads the learning rate 3e-4 (and 1E-5) as a string.
 FLOAT_PATTERN = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# YAML's ways of writing null, which Snakemake's reading of a nested --config value leaves as text.
+NULL_WORDS = ("", "~", "null", "Null", "NULL")
 
 
-@functools.cache
-def yaml_loader():
-    """PyYAML's safe loader with YAML 1.2's float resolver added, so that ``3e-4`` is a number."""
-    import yaml
-
-    class NumberFriendlyLoader(yaml.SafeLoader):
-        pass
-
-    NumberFriendlyLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)[eE][-+]?\d+$"),
-        list("-+0123456789."),
-    )
-    return NumberFriendlyLoader
+# -------------------------------------------------------------------- values typed where the schema asks
 
 
-def typed_overrides(overrides):
-    """``--config`` values with YAML types, as they would have in a config file.
+def type_values_as_the_schema_asks(config: dict, schema_path: str | Path) -> list[str]:
+    """Numbers where the config schema (and the stage schemas it refers to) asks for a number, null where it allows
+    null; returns the dotted keys changed.
 
-    Snakemake parses a nested ``--config key={...}`` value with YAML's base loader, which leaves every leaf a
-    string ('0', 'null'); the schema would then refuse ``split={train: [0, 4000], ...}``. Leaves are re-read
-    with the safe loader (plus YAML 1.2's floats) so that numbers are numbers and null is None.
+    Snakemake reads a nested ``--config key={...}`` value with YAML's base loader, which leaves every leaf a string
+    ('0', 'null'), and a config file with YAML 1.1, which leaves 3e-4 a string. Only these positions are touched:
+    re-reading every string as YAML would also change a quoted path ('#' starts a comment, ': ' a mapping, a
+    newline folds to a space), so a source or a checksum stays exactly the text given.
     """
     import yaml
 
-    if isinstance(overrides, dict):
-        return {key: typed_overrides(value) for key, value in overrides.items()}
-    if isinstance(overrides, list):
-        return [typed_overrides(value) for value in overrides]
-    if isinstance(overrides, str):
-        try:
-            return yaml.load(overrides, Loader=yaml_loader()) if overrides.strip() else overrides
-        except yaml.YAMLError:
-            return overrides
-    return overrides
-
-
-# ------------------------------------------------------------------------------- numbers the schema asks for
-
-
-def type_numbers_as_the_schema_asks(config: dict, schema_path: str | Path) -> list[str]:
-    """``normalise_numbers`` at every position where the config schema (and the stage schemas it refers to)
-    asks for a number."""
-    import yaml
-
     schema_path = Path(schema_path)
-    schema = yaml.safe_load(schema_path.read_text())
-    return normalise_numbers(config, numeric_positions(schema, schema_path.parent))
+    types = value_types(yaml.safe_load(schema_path.read_text()), schema_path.parent)
+    nullable = [path for path, allowed in types.items() if "null" in allowed]
+    return normalise_nulls(config, nullable) + normalise_numbers(config, numeric_positions_of(types))
+
+
+def value_types(schema: dict, schema_folder: Path) -> dict[tuple, set[str]]:
+    """The JSON types the config schema allows at each key path (a '*' for any list item), null included where
+    an enum or a conditional branch allows it."""
+    positions: dict[tuple, set[str]] = {}
+    _collect_types(schema, schema, Path(schema_folder), (), positions)
+    return positions
 
 
 def numeric_positions(schema: dict, schema_folder: Path) -> dict[tuple, str]:
     """Where the config schema asks for a number: {key path (a '*' for any list item): 'integer' or 'number'}."""
-    positions: dict[tuple, str] = {}
-    _collect_numeric(schema, schema, Path(schema_folder), (), positions)
-    return positions
+    return numeric_positions_of(value_types(schema, schema_folder))
 
 
-def _collect_numeric(node: dict, document: dict, folder: Path, path: tuple, positions: dict) -> None:
+def numeric_positions_of(types: dict[tuple, set[str]]) -> dict[tuple, str]:
+    return {
+        path: "integer" if "integer" in allowed else "number"
+        for path, allowed in types.items()
+        if allowed & {"integer", "number"}
+    }
+
+
+# Subschemas that say what a value may be at the same key path ('if' only tests it).
+ALTERNATIVES = ("then", "else")
+ALTERNATIVE_LISTS = ("anyOf", "oneOf", "allOf")
+
+
+def _collect_types(node: dict, document: dict, folder: Path, path: tuple, positions: dict) -> None:
     if "$ref" in node:
         node, document = _resolve(node["$ref"], document, folder)
     types = node.get("type", [])
-    types = [types] if isinstance(types, str) else types
-    if "integer" in types or "number" in types:
-        positions[path] = "integer" if "integer" in types else "number"
+    types = {types} if isinstance(types, str) else set(types)
+    if None in node.get("enum", []):
+        types.add("null")
+    positions.setdefault(path, set()).update(types)
+    branches = [node[key] for key in ALTERNATIVES if key in node]
+    branches += [branch for key in ALTERNATIVE_LISTS for branch in node.get(key, [])]
+    for branch in branches:
+        _collect_types(branch, document, folder, path, positions)
     for key, child in node.get("properties", {}).items():
-        _collect_numeric(child, document, folder, (*path, key), positions)
+        _collect_types(child, document, folder, (*path, key), positions)
     if isinstance(node.get("items"), dict):
-        _collect_numeric(node["items"], document, folder, (*path, "*"), positions)
+        _collect_types(node["items"], document, folder, (*path, "*"), positions)
 
 
 def _resolve(reference: str, document: dict, folder: Path) -> tuple[dict, dict]:
@@ -244,6 +298,19 @@ def _resolve(reference: str, document: dict, folder: Path) -> tuple[dict, dict]:
         if part:
             node = node[part]
     return node, document
+
+
+def normalise_nulls(config: dict, positions: list[tuple]) -> list[str]:
+    """Read YAML's null words left as text ('null', '~', '') as None where the schema allows null; returns the
+    dotted keys changed. Where a position also takes text (a checksum), its pattern or enum admits none of these
+    words, so no valid text is lost."""
+    changed = []
+    for path in positions:
+        for keys, value in _values_at(config, path, ()):
+            if isinstance(value, str) and value.strip() in NULL_WORDS:
+                _set(config, keys, None)
+                changed.append(".".join(map(str, keys)))
+    return changed
 
 
 def normalise_numbers(config: dict, positions: dict[tuple, str]) -> list[str]:

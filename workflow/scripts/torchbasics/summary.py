@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import answers, norms
+from . import answers, norms, settings
 from .answers import pct
 from .compare import read_variants
 from .denoise_files import read_results
@@ -569,8 +569,10 @@ def _seeds_needed_statement(test: dict, seeds: list[int]) -> tuple[str | Code, .
 
 
 def _next_seeds(seeds: list[int], count: int) -> list[int]:
-    """``count`` seeds after the largest of ``seeds``."""
-    return list(range(max(seeds) + 1, max(seeds) + 1 + max(count, 0)))
+    """``count`` seeds after the largest of ``seeds`` that are not among them (wrapping past the largest seed the
+    schema takes back to 0, as ``settings.seeds_from`` does)."""
+    candidates = settings.seeds_from(max(seeds) + 1, count + len(seeds))
+    return [seed for seed in candidates if seed not in seeds][: max(count, 0)]
 
 
 def problems_section(files: PageFiles) -> Section:
@@ -640,7 +642,8 @@ def provenance_section(run_info: dict) -> Section:
             "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
             versions,
             inputs,
-            "The run's configuration:",
+            "The run's configuration (devices, download settings and checksums left out: they change no result, "
+            "and the devices used and each input's sha256 are above):",
             CodeBlock(run_info["config_yaml"]),
         ],
     )

@@ -83,3 +83,23 @@ def smoke_run_copy(tmp_path_factory) -> SmokeRun:
 def smoke_run(smoke_run_copy) -> Path:
     """The whole pipeline run once on the smoke config and made-up inputs; returns its working directory."""
     return smoke_run_copy.workdir
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test, the thread count restored after it."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    """A made-up CIFAR-like npz of 320 images, enough for a few short training runs."""
+    from make_inputs import synthetic_cifar, write_npz
+
+    X, y = synthetic_cifar(320, seed=3)
+    return write_npz(tmp_path_factory.mktemp("data") / "cifar10.npz", X, y)

@@ -243,3 +243,10 @@ def test_whether_the_machine_may_have_a_gpu(tmp_path, monkeypatch, visible, nvid
     else:
         monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     assert machine_may_have_gpu(nvidia_list, amd_device) is expected
+
+
+def test_the_gpu_module_stands_alone():
+    # runtime uses gpus, never the other way round: the workflow imports gpus at parse time without torch
+    code = "import sys, torchbasics.gpus; sys.exit('torchbasics.runtime' in sys.modules or 'torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO / "workflow" / "scripts", capture_output=True)
+    assert result.returncode == 0, result.stderr

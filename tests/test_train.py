@@ -9,7 +9,6 @@ import textwrap
 import pytest
 import torch
 from conftest import REPO
-from make_inputs import synthetic_cifar, write_npz
 
 from torchbasics.cifar10 import load_splits
 from torchbasics.errors import InputError
@@ -31,19 +30,8 @@ SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1
 TIMING_COLUMNS = ("seconds", "images_per_s")  # wall-clock measurements: the only columns allowed to differ
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Bit-identical numbers need the same thread count in every run (it can change the order of float sums)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def npz(tmp_path_factory):
-    X, y = synthetic_cifar(320, seed=3)
-    return write_npz(tmp_path_factory.mktemp("data") / "cifar10.npz", X, y)
+# Bit-identical numbers need the same thread count in every run (it can change the order of float sums).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def outputs_in(folder, epochs=SETTINGS.epochs):

@@ -8,7 +8,6 @@ import re
 
 import pytest
 import torch
-from make_inputs import synthetic_cifar, write_npz
 from test_train import (
     SETTINGS,
     assert_same_weights,
@@ -26,20 +25,8 @@ from torchbasics.history import read_history
 from torchbasics.io import atomic_path, read_json, write_json
 from torchbasics.train import ResumeFolder, TrainSettings, how_training_changed
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Bit-identical numbers need the same thread count in every run (it can change the order of float sums)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def npz(tmp_path_factory):
-    X, y = synthetic_cifar(320, seed=3)
-    return write_npz(tmp_path_factory.mktemp("data") / "cifar10.npz", X, y)
+# Bit-identical numbers need the same thread count in every run (it can change the order of float sums).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,26 @@ import time
 from pathlib import Path
 
 from .errors import InputError
-from .runtime import granted_gpus
 
 log = logging.getLogger(__name__)
 
 LOCK_DIR_VARIABLE = "TORCHBASICS_GPU_LOCK_DIR"
+
+
+def granted_gpus() -> list[str]:
+    """The GPUs ``CUDA_VISIBLE_DEVICES`` gives this job (SLURM sets it for a job granted GPUs); [] when unset.
+
+    CUDA ignores the list from its first invalid entry on, so ``-1`` (or SLURM's ``NoDevFiles``) grants nothing.
+    """
+    granted = []
+    for entry in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(","):
+        entry = entry.strip()
+        if not entry or entry.startswith("-") or entry == "NoDevFiles":
+            break
+        granted.append(entry)
+    return granted
+
+
 # Like /tmp: everyone may add files, only a file's owner may remove it.
 SHARED_DIR_MODE = 0o1777
 # Everyone may open the lock (read-only is enough to flock it).

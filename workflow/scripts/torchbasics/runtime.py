@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import DiskFullError, InputError
+from .gpus import claim_gpu, granted_gpus
 
 log = logging.getLogger("torchbasics")
 
@@ -81,20 +82,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def granted_gpus() -> list[str]:
-    """The GPUs ``CUDA_VISIBLE_DEVICES`` gives this job (SLURM sets it for a job granted GPUs); [] when unset.
-
-    CUDA ignores the list from its first invalid entry on, so ``-1`` (or SLURM's ``NoDevFiles``) grants nothing.
-    """
-    granted = []
-    for entry in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(","):
-        entry = entry.strip()
-        if not entry or entry.startswith("-") or entry == "NoDevFiles":
-            break
-        granted.append(entry)
-    return granted
-
-
 def why_torch_sees_no_gpu() -> str:
     """The likely cause, in the user's terms, of ``torch.cuda.is_available()`` being False."""
     import torch
@@ -156,8 +143,6 @@ def claim_device(requested: str):
     long as the job uses the device.
     """
     import torch
-
-    from .gpus import claim_gpu
 
     # Under SLURM this shows the GPU the scheduler granted (the cluster test looks for it).
     log.info("device %r requested; CUDA_VISIBLE_DEVICES=%s", requested, os.environ.get("CUDA_VISIBLE_DEVICES"))

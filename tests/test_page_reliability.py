@@ -295,7 +295,7 @@ def write_evaluation(folder) -> VariantFiles:
 @pytest.fixture
 def evaluation_pages(tmp_path):
     """The classifier sections of one made-up variant, as Markdown and HTML."""
-    sections = classifier_sections({"plain": write_evaluation(tmp_path / "plain")}, None)
+    sections = classifier_sections({"plain": write_evaluation(tmp_path / "plain")}, {})
     return to_markdown(sections, tmp_path), to_html(sections)
 
 

@@ -146,6 +146,8 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
     for row in rows(folder / "variants.csv"):
         accuracies = np.array([metrics[row["variant"], seed]["accuracy"] for seed in SEEDS])
         low, high = stats.t.interval(0.95, len(SEEDS) - 1, loc=accuracies.mean(), scale=stats.sem(accuracies))
+        assert row["ci95_clipped"] == str(low < 0 or high > 1)  # an accuracy's interval stays within [0, 1]
+        low, high = max(low, 0.0), min(high, 1.0)
         assert float(row["test_accuracy_mean"]) == pytest.approx(accuracies.mean(), abs=1e-15)
         assert float(row["test_accuracy_sd"]) == pytest.approx(accuracies.std(ddof=1))
         assert (float(row["ci95_low"]), float(row["ci95_high"])) == pytest.approx((low, high))

@@ -190,8 +190,9 @@ def summary_inputs(wildcards):
         "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
         "denoise_regions": rules.denoise_regions.output[0] if has_clean_parrot() else [],
         "train_val_loss_figure": rules.plot_val_loss_variants.output.png,
-        # each variant's files of the seed shown in full, keyed by variant
-        **shown(
+        # each variant's files of the seed shown in full
+        **by_variant(
+            VARIANTS,
             train_best=rules.select_epoch.output.best,
             train_loss_figure=rules.plot_train_loss.output.png,
             eval_metrics=rules.evaluate.output.metrics,
@@ -203,14 +204,15 @@ def summary_inputs(wildcards):
             eval_predictions=rules.evaluate.output.predictions,
             val_per_class_by_epoch=rules.val_per_class_by_epoch.output[0],
         ),
-        # each compared variant's comparison with the baseline, keyed by the compared variant
-        **shown_comparisons(
+        # each compared variant's comparison with the baseline: on the seed shown in full, and over the seeds
+        **by_variant(
+            COMPARED,
             compare_table=rules.compare.output.table,
             compare_test=rules.compare.output.mcnemar,
             compare_figure=rules.plot_compare.output.png,
+            replicates_paired=rules.paired_replicates.output.paired,
+            replicates_test=rules.paired_replicates.output.test,
         ),
-        **per_comparison(replicates_paired=rules.paired_replicates.output.paired),
-        **per_comparison(replicates_test=rules.paired_replicates.output.test),
         # what holds across the seeds
         "replicates_per_seed": rules.replicates.output.per_seed,
         "replicates_variants": rules.replicates.output.variants,
@@ -220,30 +222,13 @@ def summary_inputs(wildcards):
     }
 
 
-def shown(**patterns):
-    """Each pattern for every variant, of the seed the page shows in full, named ``<name>_<variant>``."""
+def by_variant(variants, **patterns):
+    """Each pattern for each of ``variants`` (of the seed the page shows in full, where the pattern has a seed),
+    named ``<name>_<variant>`` (``summary_inputs.page_input``)."""
     return {
         page_input(name, variant): expand(pattern, variant=variant, seed=SHOWN_SEED)[0]
         for name, pattern in patterns.items()
-        for variant in VARIANTS
-    }
-
-
-def shown_comparisons(**patterns):
-    """Each comparison pattern for every compared variant, of the seed the page shows in full."""
-    return {
-        page_input(name, variant): expand(pattern, variant=variant, seed=SHOWN_SEED)[0]
-        for name, pattern in patterns.items()
-        for variant in COMPARED
-    }
-
-
-def per_comparison(**patterns):
-    """Each pattern of the comparisons over the seeds, for every compared variant."""
-    return {
-        page_input(name, variant): expand(pattern, variant=variant)[0]
-        for name, pattern in patterns.items()
-        for variant in COMPARED
+        for variant in variants
     }
 
 

@@ -93,8 +93,10 @@ def heading(names) -> str:
 def check_configured(names) -> None:
     """Refuse a configured norm that is not in the table, naming the setting."""
     for name in names:
-        if name not in REGISTRY:
-            raise InputError(f"denoise.norms: unknown norm {name!r}; registered norms: {', '.join(REGISTRY)}")
+        try:
+            norm(name)
+        except InputError as error:
+            raise InputError(f"denoise.norms: {error}") from None
 
 
 def norm(name: str) -> Norm:

@@ -235,8 +235,9 @@ def _other_norm_section(files: DenoiseFiles, chosen: dict, norm: str, noisy: dic
         f"{norms.heading([norm])} — the {norm} variant: better or worse, and why",
         [_chosen_setting(norm, chosen[norm], noisy, judged)],
     )
-    if norms.norm(norm).note:
-        section.blocks.append(norms.norm(norm).note)
+    note = norms.norm(norm).note
+    if note:
+        section.blocks.append(note)
     if norms.REFERENCE in chosen and judged:
         section.blocks += _norm_comparison(files, chosen, norms.REFERENCE, norm)
     if norm in files.contact_sheets:

@@ -52,8 +52,10 @@ DEFAULT_BASELINE = "plain"
 def check_configured(names, baseline: str) -> None:
     """Refuse a configured variant or baseline that is not registered, naming the setting."""
     for setting, name in [*(("train.variants", name) for name in names), ("train.baseline", baseline)]:
-        if name not in REGISTRY:
-            raise InputError(f"{setting}: unknown model variant {name!r}; registered variants: {', '.join(REGISTRY)}")
+        try:
+            variant(name)
+        except InputError as error:
+            raise InputError(f"{setting}: {error}") from None
 
 
 def variant(name: str) -> Variant:

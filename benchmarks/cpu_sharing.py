@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
-from torchbasics.variants import REGISTRY  # noqa: E402
+from torchbasics.classifier.variants import REGISTRY  # noqa: E402
 
 VARIANTS = tuple(REGISTRY)
 WORKER_FLAG = "--worker"
@@ -37,7 +37,7 @@ def training_rate_in_this_process(variant: str, threads: int, n_images: int) -> 
     sys.path.insert(0, str(HERE))
     from throughput import made_up_split, training_rate  # puts the pipeline's library on the path
 
-    from torchbasics.runtime import reuse_freed_memory
+    from torchbasics.core.runtime import reuse_freed_memory
 
     reuse_freed_memory()  # as every pipeline job does
     torch.set_num_threads(threads)

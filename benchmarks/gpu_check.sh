@@ -36,7 +36,7 @@ step torch "$PY" - <<'EOF'
 import sys
 sys.path.insert(0, "workflow/scripts")
 import torch
-from torchbasics.precision import resolve_precision
+from torchbasics.core.precision import resolve_precision
 assert torch.cuda.is_available(), "torch sees no CUDA device"
 print(torch.__version__, torch.cuda.get_device_name(), torch.cuda.get_device_capability())
 print("train.precision auto ->", resolve_precision("auto", "cuda"))

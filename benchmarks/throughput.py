@@ -9,7 +9,7 @@
 Measures, on made-up 32x32 images (the speed does not depend on their content):
   * training images/s of every registered variant with the reference implementation (the assignment's per-image
     transforms from a DataLoader) and the fast one (the split on the device, per-batch augmentation,
-    channels_last), through the pipeline's own training loop (torchbasics.train.train_one_epoch);
+    channels_last), through the pipeline's own training loop (torchbasics.classifier.train.train_one_epoch);
   * evaluation images/s, reference (ToTensor per image, batch 64) and fast (the config's eval.batch_size);
   * the fast paths in float32 and in bfloat16 (train.precision), training and evaluation, every variant;
   * one denoising setting at the real image's size (3 x 678 x 1020), solved by autograd (the reference) and by
@@ -18,7 +18,7 @@ Measures, on made-up 32x32 images (the speed does not depend on their content):
     model's training FLOPs per image, about 3x its forward pass, times images/s);
   * with --compile, the baseline network's fast training and evaluation wrapped in torch.compile, and the
     seconds the first batches took (compiling).
-Both paths run under the pipeline's own process set-up (torchbasics.runtime.reuse_freed_memory).
+Both paths run under the pipeline's own process set-up (torchbasics.core.runtime.reuse_freed_memory).
 The last line is machine-readable: key=value pairs.
 """
 
@@ -37,14 +37,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 
-from torchbasics import denoise  # noqa: E402
-from torchbasics.cifar10 import Split  # noqa: E402
-from torchbasics.models import build_model, predict_logits, to_fast_layout  # noqa: E402
-from torchbasics.norms import REFERENCE as REFERENCE_NORM  # noqa: E402
-from torchbasics.precision import autocast, cpu_bfloat16_units, native_bfloat16  # noqa: E402
-from torchbasics.runtime import reuse_freed_memory  # noqa: E402
-from torchbasics.train import DATA_PATHS, Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
-from torchbasics.variants import DEFAULT_BASELINE, REGISTRY  # noqa: E402
+from torchbasics.classifier.models import build_model, predict_logits, to_fast_layout  # noqa: E402
+from torchbasics.classifier.train import DATA_PATHS, Progress, TrainSettings, train_one_epoch, training_images  # noqa: E402
+from torchbasics.classifier.variants import DEFAULT_BASELINE, REGISTRY  # noqa: E402
+from torchbasics.core.precision import autocast, cpu_bfloat16_units, native_bfloat16  # noqa: E402
+from torchbasics.core.runtime import reuse_freed_memory  # noqa: E402
+from torchbasics.data.cifar10 import Split  # noqa: E402
+from torchbasics.denoise import denoise  # noqa: E402
+from torchbasics.denoise.norms import REFERENCE as REFERENCE_NORM  # noqa: E402
 
 VARIANTS = tuple(REGISTRY)
 BASELINE = DEFAULT_BASELINE  # the network the single-network rows (evaluation, compiled, FLOPs) measure

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from torchbasics import answers, norms
+from torchbasics.denoise import norms
+from torchbasics.report import answers
 
 CLASSES = ["cat", "dog", "ship"]
 

@@ -6,7 +6,7 @@ import torch
 from torchvision import transforms
 from torchvision.transforms import functional
 
-from torchbasics.augment import TorchvisionAugmentation
+from torchbasics.classifier.augment import TorchvisionAugmentation
 
 # The assignment's specification, written out here rather than imported, so a changed constant fails the tests.
 SPEC_DEGREES = (-5.0, 5.0)

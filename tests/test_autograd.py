@@ -9,9 +9,9 @@ from conftest import REPO
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from torchbasics import autograd, plots_part1
-from torchbasics.errors import InputError
-from torchbasics.figures import save_figure
+from torchbasics.autograd import autograd, plots
+from torchbasics.core.errors import InputError
+from torchbasics.core.figures import save_figure
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -127,8 +127,8 @@ def test_figures_render_from_the_tables(tmp_path):
     assert autograd.read_gradients(tmp_path / "gradients.csv").to_dict("records") == study.rows()
     assert autograd.read_convergence(tmp_path / "convergence.csv").to_dict("records") == convergence
     figures = {
-        "gradient": plots_part1.gradient_figure(autograd.read_gradients(tmp_path / "gradients.csv"), 6),
-        "convergence": plots_part1.convergence_figure(autograd.read_convergence(tmp_path / "convergence.csv")),
+        "gradient": plots.gradient_figure(autograd.read_gradients(tmp_path / "gradients.csv"), 6),
+        "convergence": plots.convergence_figure(autograd.read_convergence(tmp_path / "convergence.csv")),
     }
     for name, figure in figures.items():
         save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")

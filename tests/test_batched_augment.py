@@ -8,8 +8,8 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision.transforms import InterpolationMode
 
-from torchbasics import batched_augment as B
-from torchbasics.tensors import images_to_tensor
+from torchbasics.classifier import batched_augment as B
+from torchbasics.core.tensors import images_to_tensor
 
 
 @pytest.fixture

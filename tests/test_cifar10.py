@@ -15,8 +15,8 @@ from make_inputs import (
     write_official_archive,
 )
 
-from torchbasics import cifar10
-from torchbasics.errors import InputError
+from torchbasics.core.errors import InputError
+from torchbasics.data import cifar10
 
 SMALL_SPLIT = {"train": [0, 40], "val": [40, 50], "test": [50, 60]}
 

@@ -17,8 +17,8 @@ import yaml
 from conftest import REPO, copy_workflow, run_snakemake
 from make_inputs import write_smoke_inputs
 
-from torchbasics import settings
-from torchbasics.errors import InputError
+from torchbasics.core import settings
+from torchbasics.core.errors import InputError
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -222,7 +222,7 @@ def test_a_seed_of_2_to_the_32_is_refused_at_start_up_naming_the_key(tmp_path, o
 
 
 def test_the_largest_seed_the_schema_takes_seeds_every_generator():
-    from torchbasics.runtime import seed_everything
+    from torchbasics.core.runtime import seed_everything
 
     schema = yaml.safe_load(SCHEMA.read_text())["properties"]
     assert schema["seed"]["maximum"] == schema["seeds"]["items"]["maximum"] == settings.SEED_COUNT - 1

@@ -12,10 +12,11 @@ from make_inputs import write_parrot_pair
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from torchbasics import denoise, denoise_files, images, plots_part1, quality
-from torchbasics.errors import InputError
-from torchbasics.figures import save_figure
-from torchbasics.grid import Setting, grid_settings
+from torchbasics.core.errors import InputError
+from torchbasics.core.figures import save_figure
+from torchbasics.data import images
+from torchbasics.denoise import denoise, denoise_files, plots, quality
+from torchbasics.denoise.grid import Setting, grid_settings
 
 
 def as_batch(rows):
@@ -452,11 +453,11 @@ def test_figures_render(tmp_path):
     rng = np.random.default_rng(0)
     tiles = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(4)]
     figures = {
-        "sheet": plots_part1.contact_sheet(
+        "sheet": plots.contact_sheet(
             tiles, ["a", "b", "c", "d"], 2, 2, ["lr 1", "lr 2"], ["alpha 1", "alpha 2"], "sheet"
         ),
-        "comparison": plots_part1.comparison_figure(tiles[:3], ["noisy", "L1", "L2"], "best"),
-        "losses": plots_part1.loss_curves_figure(
+        "comparison": plots.comparison_figure(tiles[:3], ["noisy", "L1", "L2"], "best"),
+        "losses": plots.loss_curves_figure(
             {
                 "L1": {(0.1, 1.0): ([0, 1, 2], [3.0, 2.0, 1.5]), (0.3, 1.0): ([0, 1, 2], [3.0, 1.5, 1.2])},
                 "L2": {(0.1, 2.0): ([0, 1, 2], [3.0, 1.0, 0.5])},

@@ -9,9 +9,8 @@ import pytest
 import torch
 from make_inputs import CLASS_NAMES, synthetic_cifar, write_npz
 
-from torchbasics.compare import mcnemar_summary, paired_correctness, run_comparison
-from torchbasics.errors import InputError
-from torchbasics.evaluate import (
+from torchbasics.classifier.compare import mcnemar_summary, paired_correctness, run_comparison
+from torchbasics.classifier.evaluate import (
     Analysis,
     Predictions,
     confused_positions,
@@ -23,7 +22,7 @@ from torchbasics.evaluate import (
     run_val_per_class_by_epoch,
     worst_class,
 )
-from torchbasics.evaluation_files import (
+from torchbasics.classifier.evaluation_files import (
     EvalOutputs,
     read_confused_images,
     read_confusion,
@@ -32,9 +31,10 @@ from torchbasics.evaluation_files import (
     read_val_per_class_by_epoch,
     write_confusion,
 )
-from torchbasics.io import write_json
-from torchbasics.models import build_model, model_from_checkpoint, predict_logits, save_checkpoint
-from torchbasics.stats import mcnemar_exact, wilson_interval
+from torchbasics.classifier.models import build_model, model_from_checkpoint, predict_logits, save_checkpoint
+from torchbasics.classifier.stats import mcnemar_exact, wilson_interval
+from torchbasics.core.errors import InputError
+from torchbasics.core.io import write_json
 
 NAMES = ["a", "b", "c"]
 # 4 images of a (3 right), 5 of b (2 right, 3 taken for c), 2 of c (both right)

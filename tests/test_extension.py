@@ -23,7 +23,7 @@ class ToyCNN(nn.Module):
         return self.head(self.features(images))
 '''
 TOY_VARIANT = """\
-        Variant("toy", "torchbasics.models:ToyCNN", "one pooled conv block of 16 channels"),
+        Variant("toy", "torchbasics.classifier.models:ToyCNN", "one pooled conv block of 16 channels"),
 """
 TOY_NORM = """\
         Norm(

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from torchbasics import fetch as fetch_module
-from torchbasics.errors import InputError
-from torchbasics.fetch import fetch, is_url, parse_checksum, verify_checksum
+from torchbasics.core import fetch as fetch_module
+from torchbasics.core.errors import InputError
+from torchbasics.core.fetch import fetch, is_url, parse_checksum, verify_checksum
 
 PAYLOAD = b"torchbasics test payload\n" * 1000
 MD5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()

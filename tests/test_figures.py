@@ -11,18 +11,18 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
-from torchbasics import replicates
-from torchbasics.errors import InputError
-from torchbasics.figures import plt, save_figure
-from torchbasics.history import write_history
-from torchbasics.plots_part1 import psnr_heatmap
-from torchbasics.plots_part2 import (
+from torchbasics.classifier import replicates
+from torchbasics.classifier.history import write_history
+from torchbasics.classifier.plots import (
     confusion_heatmap,
     per_class_comparison,
     replicate_accuracy,
     replicate_per_class,
     validation_loss_curves,
 )
+from torchbasics.core.errors import InputError
+from torchbasics.core.figures import plt, save_figure
+from torchbasics.denoise.plots import psnr_heatmap
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 

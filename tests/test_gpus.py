@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from torchbasics.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir, machine_may_have_gpu
+from torchbasics.core.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir, machine_may_have_gpu
 
 
 def test_two_claims_get_different_indices_and_a_release_frees_one(tmp_path):
@@ -35,7 +35,7 @@ def test_a_killed_job_leaves_no_stale_claim(tmp_path):
             textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO / "workflow" / "scripts")!r})
-        from torchbasics.gpus import claim_gpu
+        from torchbasics.core.gpus import claim_gpu
         claim = claim_gpu(1, {str(tmp_path)!r})
         print(claim.index, flush=True)
         time.sleep(60)
@@ -66,7 +66,7 @@ rule train:
     run:
         import sys, time
         sys.path.insert(0, LIBRARY)
-        from torchbasics.gpus import claim_gpu
+        from torchbasics.core.gpus import claim_gpu
         claim = claim_gpu(2, LOCKS)     # two simulated devices
         started = time.time()
         time.sleep(3)                   # both jobs hold their device at the same time
@@ -247,6 +247,9 @@ def test_whether_the_machine_may_have_a_gpu(tmp_path, monkeypatch, visible, nvid
 
 def test_the_gpu_module_stands_alone():
     # runtime uses gpus, never the other way round: the workflow imports gpus at parse time without torch
-    code = "import sys, torchbasics.gpus; sys.exit('torchbasics.runtime' in sys.modules or 'torch' in sys.modules)"
+    code = (
+        "import sys, torchbasics.core.gpus; "
+        "sys.exit('torchbasics.core.runtime' in sys.modules or 'torch' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO / "workflow" / "scripts", capture_output=True)
     assert result.returncode == 0, result.stderr

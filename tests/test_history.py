@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from torchbasics.errors import InputError
-from torchbasics.history import HISTORY_COLUMNS, read_history, select_epoch, selection_summary, write_history
+from torchbasics.classifier.history import HISTORY_COLUMNS, read_history, select_epoch, selection_summary, write_history
+from torchbasics.core.errors import InputError
 
 
 def history(val_losses):

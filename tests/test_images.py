@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from torchbasics import images
-from torchbasics.errors import InputError
+from torchbasics.core.errors import InputError
+from torchbasics.data import images
 
 
 def saved(tmp_path, image, name="in.png"):

@@ -5,8 +5,7 @@ import pytest
 import torch
 from torchvision import transforms
 
-from torchbasics.errors import InputError
-from torchbasics.models import (
+from torchbasics.classifier.models import (
     PlainCNN,
     ResidualBlock,
     ResidualCNN,
@@ -16,7 +15,8 @@ from torchbasics.models import (
     predict_logits,
     save_checkpoint,
 )
-from torchbasics.tensors import images_to_tensor
+from torchbasics.core.errors import InputError
+from torchbasics.core.tensors import images_to_tensor
 
 
 def conv_layers(model):

@@ -11,19 +11,19 @@ import pytest
 from conftest import run_snakemake
 from scipy import stats
 
-from torchbasics import replicates
-from torchbasics.errors import InputError
-from torchbasics.evaluation_files import (
+from torchbasics.classifier import replicates
+from torchbasics.classifier.evaluation_files import (
     write_confusion,
     write_per_class,
     write_predictions,
     write_val_per_class_by_epoch,
 )
-from torchbasics.history import write_history
-from torchbasics.io import write_json, write_table
-from torchbasics.markup import markdown_text
-from torchbasics.stats import wilson_interval
-from torchbasics.summary import (
+from torchbasics.classifier.history import write_history
+from torchbasics.classifier.stats import wilson_interval
+from torchbasics.core.errors import InputError
+from torchbasics.core.io import write_json, write_table
+from torchbasics.report.markup import markdown_text
+from torchbasics.report.summary import (
     BulletList,
     ReplicateFiles,
     Section,

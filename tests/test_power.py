@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from torchbasics.power import paired_t_power, seeds_needed
+from torchbasics.classifier.power import paired_t_power, seeds_needed
 
 
 def simulated_power(mean, sd, n, alpha, experiments=40_000, seed=0):

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from torchbasics import precision
-from torchbasics.errors import InputError
+from torchbasics.core import precision
+from torchbasics.core.errors import InputError
 
 
 @pytest.fixture

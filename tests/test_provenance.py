@@ -2,7 +2,7 @@
 
 import json
 
-from torchbasics import provenance
+from torchbasics.report import provenance
 
 
 def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):

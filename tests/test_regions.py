@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from torchbasics import denoise, denoise_files, images, quality, regions
-from torchbasics.errors import InputError
+from torchbasics.core.errors import InputError
+from torchbasics.data import images
+from torchbasics.denoise import denoise, denoise_files, quality, regions
 
 SHIFT = 20  # how far (in 8-bit steps) a made "denoised" image is off where it is wrong
 

@@ -5,10 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from torchbasics import denoise, norms, variants
-from torchbasics.errors import InputError
-from torchbasics.grid import Setting
-from torchbasics.models import build_model, classifier_head
+from torchbasics.classifier import variants
+from torchbasics.classifier.models import build_model, classifier_head
+from torchbasics.core.errors import InputError
+from torchbasics.denoise import denoise, norms
+from torchbasics.denoise.grid import Setting
 
 
 class ToyCNN(nn.Module):
@@ -42,8 +43,12 @@ def test_a_new_variant_is_one_registry_entry(monkeypatch):
 
 
 def test_an_entry_that_names_no_network_class_is_refused(monkeypatch):
-    monkeypatch.setitem(variants.REGISTRY, "broken", variants.Variant("broken", "torchbasics.models:N_CLASSES", "x"))
-    with pytest.raises(InputError, match="'broken': torchbasics.models:N_CLASSES is not a torch network class"):
+    monkeypatch.setitem(
+        variants.REGISTRY, "broken", variants.Variant("broken", "torchbasics.classifier.models:N_CLASSES", "x")
+    )
+    with pytest.raises(
+        InputError, match="'broken': torchbasics.classifier.models:N_CLASSES is not a torch network class"
+    ):
         build_model("broken")
 
 

@@ -13,10 +13,18 @@ import yaml
 from conftest import REPO, run_snakemake
 from make_inputs import write_smoke_inputs
 
-from torchbasics import denoise_files, settings
-from torchbasics.errors import InputError
-from torchbasics.fetch import fetch
-from torchbasics.summary import AutogradFiles, ComparisonFiles, DenoiseFiles, PageFiles, VariantFiles, write_summary
+from torchbasics.core import settings
+from torchbasics.core.errors import InputError
+from torchbasics.core.fetch import fetch
+from torchbasics.denoise import denoise_files
+from torchbasics.report.summary import (
+    AutogradFiles,
+    ComparisonFiles,
+    DenoiseFiles,
+    PageFiles,
+    VariantFiles,
+    write_summary,
+)
 
 
 def planned_jobs(result) -> list[str]:
@@ -241,7 +249,7 @@ def test_a_fractional_epoch_count_is_refused_naming_the_key(tmp_path):
 
 def test_a_checksum_added_to_the_same_source_only_checks_it(smoke_run_copy):
     npz = smoke_run_copy.workdir / "smoke-data" / "cifar10.npz"
-    from torchbasics.fetch import file_digest
+    from torchbasics.core.fetch import file_digest
 
     checksum = "sha256:" + file_digest(npz, "sha256")
     result = run_snakemake(

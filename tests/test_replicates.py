@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from torchbasics import replicates
-from torchbasics.errors import InputError
+from torchbasics.classifier import replicates
+from torchbasics.core.errors import InputError
 
 CLASSES = ["cat", "dog", "ship"]
 
@@ -118,7 +118,7 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
 
 def page_text(tmp_path, metrics_files, per_class_files, compare=True):
     """The summary page's replicate section, as Markdown, from made-up runs."""
-    from torchbasics.summary import PairedFiles, ReplicateFiles, replicates_section, to_markdown
+    from torchbasics.report.summary import PairedFiles, ReplicateFiles, replicates_section, to_markdown
 
     out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
     replicates.write_replicate_tables(

@@ -9,15 +9,15 @@ from types import SimpleNamespace
 import pytest
 from conftest import REPO
 
-from torchbasics.errors import InputError
-from torchbasics.runtime import ON_GLIBC, resolve_device, run_script
+from torchbasics.core.errors import InputError
+from torchbasics.core.runtime import ON_GLIBC, resolve_device, run_script
 
 # Allocates 16 MiB with malloc and reports how many more bytes glibc then holds as separate memory maps
 # (mallinfo2's hblkhd).
 MAPPED_BYTES_OF_A_16_MIB_BLOCK = textwrap.dedent("""
     import ctypes, sys
     sys.path.insert(0, sys.argv[1])
-    from torchbasics.runtime import reuse_freed_memory
+    from torchbasics.core.runtime import reuse_freed_memory
 
     class MallInfo2(ctypes.Structure):
         _fields_ = [(name, ctypes.c_size_t) for name in

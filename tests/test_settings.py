@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from torchbasics.errors import InputError
-from torchbasics.settings import (
+from torchbasics.core.errors import InputError
+from torchbasics.core.settings import (
     check_split,
     configured_checksum,
     configured_sources,
@@ -71,7 +71,7 @@ def test_any_order_of_disjoint_ranges_is_fine():
 def test_command_line_overrides_get_yaml_types():
     from conftest import REPO
 
-    from torchbasics.settings import type_values_as_the_schema_asks
+    from torchbasics.core.settings import type_values_as_the_schema_asks
 
     # as Snakemake's reading of a nested --config value leaves them: every leaf a string
     given = {

@@ -128,7 +128,7 @@ def test_comparison_outputs(smoke_run, seed):
 def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(smoke_run):
     from scipy import stats
 
-    from torchbasics.power import seeds_needed
+    from torchbasics.classifier.power import seeds_needed
 
     folder = smoke_run / "results" / "replicates"
     metrics = {

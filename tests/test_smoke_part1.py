@@ -9,9 +9,9 @@ import yaml
 from conftest import REPO, run_snakemake
 from make_inputs import write_parrot_pair
 
-from torchbasics.images import load_rgb
-from torchbasics.io import read_table, table_rows
-from torchbasics.regions import REGIONS, read_regions
+from torchbasics.core.io import read_table, table_rows
+from torchbasics.data.images import load_rgb
+from torchbasics.denoise.regions import REGIONS, read_regions
 
 
 def rows_of(path):

@@ -10,12 +10,8 @@ import pytest
 import torch
 from conftest import REPO
 
-from torchbasics.cifar10 import load_splits
-from torchbasics.errors import InputError
-from torchbasics.fetch import file_digest
-from torchbasics.history import read_history
-from torchbasics.io import read_json, write_json
-from torchbasics.train import (
+from torchbasics.classifier.history import read_history
+from torchbasics.classifier.train import (
     ResumeFolder,
     RunOutputs,
     TrainSettings,
@@ -24,6 +20,10 @@ from torchbasics.train import (
     run_training,
     train_variant,
 )
+from torchbasics.core.errors import InputError
+from torchbasics.core.fetch import file_digest
+from torchbasics.core.io import read_json, write_json
+from torchbasics.data.cifar10 import load_splits
 
 SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
 SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, implementation="reference")
@@ -117,8 +117,8 @@ KILLED_RUN = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     import torch
-    from torchbasics.cifar10 import load_splits
-    from torchbasics.train import RunOutputs, TrainSettings, train_variant
+    from torchbasics.data.cifar10 import load_splits
+    from torchbasics.classifier.train import RunOutputs, TrainSettings, train_variant
 
     torch.set_num_threads(1)
     npz, folder, digest, kill_after = sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
@@ -272,7 +272,7 @@ def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
 
 
 def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
-    from torchbasics.data import CifarImages, DeviceImages
+    from torchbasics.classifier.batches import CifarImages, DeviceImages
 
     split = load_splits(npz, SPLIT, ("train",))["train"]
     loader = CifarImages(split.X, split.y).batches(50, epoch_generator(1, 1, 0))

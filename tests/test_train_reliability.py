@@ -18,12 +18,12 @@ from test_train import (
     train,
 )
 
-import torchbasics.train
-from torchbasics.errors import DiskFullError
-from torchbasics.fetch import file_digest
-from torchbasics.history import read_history
-from torchbasics.io import atomic_path, read_json, write_json
-from torchbasics.train import ResumeFolder, TrainSettings, how_training_changed
+import torchbasics.classifier.train
+from torchbasics.classifier.history import read_history
+from torchbasics.classifier.train import ResumeFolder, TrainSettings, how_training_changed
+from torchbasics.core.errors import DiskFullError
+from torchbasics.core.fetch import file_digest
+from torchbasics.core.io import atomic_path, read_json, write_json
 
 # Bit-identical numbers need the same thread count in every run (it can change the order of float sums).
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -215,14 +215,14 @@ def test_a_full_disk_while_checkpointing_is_named_and_the_run_resumes_once_there
     resume = tmp_path / ".resume"
     with pytest.MonkeyPatch.context() as patch:
         # epoch 1 fits; the disk is full when epoch 2's checkpoint is written
-        original_record = torchbasics.train.record_epoch
+        original_record = torchbasics.classifier.train.record_epoch
 
         def record(model, optimizer, resume_folder, settings, history, device, outputs):
             if len(history) == 2:
                 fill_the_disk_of(resume, patch)
             return original_record(model, optimizer, resume_folder, settings, history, device, outputs)
 
-        patch.setattr(torchbasics.train, "record_epoch", record)
+        patch.setattr(torchbasics.classifier.train, "record_epoch", record)
         full = re.escape(f"cannot write epoch_02.pt: the disk holding {resume} is full")
         with pytest.raises(DiskFullError, match=full):
             train(npz, tmp_path)
@@ -238,7 +238,7 @@ def test_a_full_disk_while_checkpointing_is_named_and_the_run_resumes_once_there
 def test_a_full_disk_fails_the_job_with_one_logged_line(tmp_path):
     from test_runtime import fake_snakemake
 
-    from torchbasics.runtime import run_script
+    from torchbasics.core.runtime import run_script
 
     def main(snakemake):
         with atomic_path(tmp_path / "results" / "epoch_07.pt") as tmp, open("/dev/full", "wb") as full:
@@ -265,7 +265,7 @@ def test_a_full_disk_fails_the_job_with_one_logged_line(tmp_path):
 
 def test_under_bfloat16_the_loss_is_taken_in_float32_from_bfloat16_logits(npz, tmp_path, monkeypatch):
     forward_dtypes, loss_dtypes = set(), set()
-    build_model, cross_entropy = torchbasics.train.build_model, torch.nn.functional.cross_entropy
+    build_model, cross_entropy = torchbasics.classifier.train.build_model, torch.nn.functional.cross_entropy
 
     def recording_model(variant):
         model = build_model(variant)
@@ -277,7 +277,7 @@ def test_under_bfloat16_the_loss_is_taken_in_float32_from_bfloat16_logits(npz, t
         loss_dtypes.add((logits.dtype, loss.dtype))
         return loss
 
-    monkeypatch.setattr(torchbasics.train, "build_model", recording_model)
+    monkeypatch.setattr(torchbasics.classifier.train, "build_model", recording_model)
     monkeypatch.setattr(torch.nn.functional, "cross_entropy", recording_cross_entropy)
     bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 1, "precision": "bfloat16"})
     train(npz, tmp_path, bfloat16)

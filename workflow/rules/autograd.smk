@@ -23,7 +23,7 @@ rule autograd_gradients:
         dtype=AUTOGRAD["dtype"],
         seed=config["seed"],
     script:
-        "../scripts/autograd_gradients.py"
+        "../scripts/autograd/gradients.py"
 
 
 rule autograd_convergence:
@@ -37,14 +37,14 @@ rule autograd_convergence:
         max_terms=AUTOGRAD["convergence_max_terms"],
         n_points=AUTOGRAD["convergence_points"],
     script:
-        "../scripts/autograd_convergence.py"
+        "../scripts/autograd/convergence.py"
 
 
 rule autograd_plot_gradient:
     input:
         table=rules.autograd_gradients.output.table,
         summary=rules.autograd_gradients.output.summary,
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["autograd"],
     output:
         png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst", category="Autograd"),
         svg="results/autograd/gradient.svg",
@@ -55,13 +55,13 @@ rule autograd_plot_gradient:
     params:
         figure="gradient",
     script:
-        "../scripts/autograd_plot.py"
+        "../scripts/autograd/plot.py"
 
 
 rule autograd_plot_convergence:
     input:
         table=rules.autograd_convergence.output.table,
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["autograd"],
     output:
         png=report(
             "results/autograd/convergence.png", caption="../report/autograd_convergence.rst", category="Autograd"
@@ -74,7 +74,7 @@ rule autograd_plot_convergence:
     params:
         figure="convergence",
     script:
-        "../scripts/autograd_plot.py"
+        "../scripts/autograd/plot.py"
 
 
 # Stage target: every output of part 1.1.

@@ -50,7 +50,7 @@ rule train:
         # Not an output: Snakemake deletes a failed job's outputs, and this must survive a killed job.
         resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}/seed{wildcards.seed}",
     script:
-        "../scripts/train.py"
+        "../scripts/classifier/train.py"
 
 
 rule select_epoch:
@@ -65,14 +65,14 @@ rule select_epoch:
     params:
         checkpoints=lambda wildcards: expand(EPOCH_CHECKPOINTS, variant=wildcards.variant, seed=wildcards.seed),
     script:
-        "../scripts/select_epoch.py"
+        "../scripts/classifier/select_epoch.py"
 
 
 rule plot_train_loss:
     input:
         history=rules.train.output.history,
         best=rules.select_epoch.output.best,
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
             f"results/train/{RUN}/loss.png",
@@ -86,7 +86,7 @@ rule plot_train_loss:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/plot_train_loss.py"
+        "../scripts/classifier/plot_train_loss.py"
 
 
 rule evaluate:
@@ -113,7 +113,7 @@ rule evaluate:
         split={"test": config["split"]["test"]},
         eval=shaping_settings(config["eval"]),
     script:
-        "../scripts/evaluate.py"
+        "../scripts/classifier/evaluate.py"
 
 
 # The first, the chosen and the last epoch's checkpoints on the validation split, class by class: how each class's
@@ -138,13 +138,13 @@ rule val_per_class_by_epoch:
         split={"val": config["split"]["val"]},
         eval=shaping_settings(config["eval"]),
     script:
-        "../scripts/val_per_class_by_epoch.py"
+        "../scripts/classifier/val_per_class_by_epoch.py"
 
 
 rule plot_evaluate_confusion:
     input:
         confusion=rules.evaluate.output.confusion,
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
             f"results/eval/{RUN}/confusion.png",
@@ -158,13 +158,13 @@ rule plot_evaluate_confusion:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/plot_evaluate_confusion.py"
+        "../scripts/classifier/plot_evaluate_confusion.py"
 
 
 rule plot_evaluate_confused:
     input:
         confused_images=rules.evaluate.output.confused_images,
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
             f"results/eval/{RUN}/confused_images.png",
@@ -178,7 +178,7 @@ rule plot_evaluate_confused:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/plot_evaluate_confused.py"
+        "../scripts/classifier/plot_evaluate_confused.py"
 
 
 # A compared {variant} against the baseline on one seed's test images: McNemar's test and the two side by side.
@@ -202,13 +202,13 @@ rule compare:
     params:
         baseline=BASELINE,
     script:
-        "../scripts/compare.py"
+        "../scripts/classifier/compare.py"
 
 
 rule plot_compare:
     input:
         per_class=baseline_and_compared(rules.evaluate.output.per_class),
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
             f"results/compare/{COMPARISON}/seed{{seed}}/per_class_accuracy.png",
@@ -224,14 +224,14 @@ rule plot_compare:
     params:
         baseline=BASELINE,
     script:
-        "../scripts/plot_compare.py"
+        "../scripts/classifier/plot_compare.py"
 
 
 rule plot_val_loss_variants:
     input:
         histories=per_run(rules.train.output.history),
         best=per_run(rules.select_epoch.output.best),
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
             "results/train/val_loss.png",
@@ -246,7 +246,7 @@ rule plot_val_loss_variants:
     params:
         runs=RUNS,
     script:
-        "../scripts/plot_val_loss_variants.py"
+        "../scripts/classifier/plot_val_loss_variants.py"
 
 
 # What holds across the seeds: per-seed results, each variant's mean and 95% interval, overall and per class.
@@ -265,7 +265,7 @@ rule replicates:
     params:
         runs=RUNS,
     script:
-        "../scripts/replicates.py"
+        "../scripts/classifier/replicates.py"
 
 
 # A compared {variant} minus the baseline, seed by seed, and the paired t-test over the seeds.
@@ -287,7 +287,7 @@ rule paired_replicates:
     params:
         baseline=BASELINE,
     script:
-        "../scripts/replicates_paired.py"
+        "../scripts/classifier/paired_replicates.py"
 
 
 rule plot_replicates:
@@ -295,7 +295,7 @@ rule plot_replicates:
         per_seed=rules.replicates.output.per_seed,
         variants=rules.replicates.output.variants,
         per_class=rules.replicates.output.per_class,
-        plotting_code=PLOTTING_CODE["part2"],
+        plotting_code=PLOTTING_CODE["classifier"],
     output:
         accuracy_png=report(
             "results/replicates/test_accuracy.png",
@@ -314,7 +314,7 @@ rule plot_replicates:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/plot_replicates.py"
+        "../scripts/classifier/plot_replicates.py"
 
 
 # Stage target: every final output of training, selection, evaluation and comparison.

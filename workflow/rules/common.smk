@@ -1,20 +1,27 @@
 # The config as every stage reads it, the facts the stage files share, and the targets: each stage's outputs
 # and the default target's, from functions, so that no rule file depends on the order of the includes.
 
+import os
 import sys
 from pathlib import Path
 
 import yaml
 from snakemake.utils import validate
 
-# The library the entry scripts use; the workflow itself needs only its light, torch-free config handling.
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
-from torchbasics import norms, settings, variants
-from torchbasics.cifar10 import shuffle_seed as cifar10_shuffle_seed
-from torchbasics.fetch import is_url
-from torchbasics.grid import grid_settings
-from torchbasics.gpus import machine_may_have_gpu
-from torchbasics.summary_inputs import page_input
+# The library the entry scripts use; the workflow itself needs only its light, torch-free config handling. Each
+# stage's entry scripts sit in a folder of their own, which Snakemake puts on their path, so the library's folder
+# reaches them through PYTHONPATH, set here because every Snakemake process (a cluster job's too) reads this file.
+LIBRARY = str(Path(workflow.basedir) / "workflow" / "scripts")
+sys.path.insert(0, LIBRARY)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")]))
+from torchbasics.denoise import norms
+from torchbasics.core import settings
+from torchbasics.classifier import variants
+from torchbasics.data.cifar10 import shuffle_seed as cifar10_shuffle_seed
+from torchbasics.core.fetch import is_url
+from torchbasics.denoise.grid import grid_settings
+from torchbasics.core.gpus import machine_may_have_gpu
+from torchbasics.report.summary_inputs import page_input
 
 # ------------------------------------------------------------------------------------------------ the config
 
@@ -102,12 +109,16 @@ def shaping_settings(stage_config):
 
 # The plotting modules, as inputs of the plot rules: Snakemake tracks a rule's own script but not what it
 # imports, so without these a change of a figure's code or style would not re-run its plot.
+def library_code(*modules):
+    """The source files of the library's ``modules`` (``stage/module``), as inputs of the rules that use them."""
+    return [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in modules]
+
+
 PLOTTING_CODE = {
-    part: [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in (f"plots_{part}", "figures")]
-    for part in ("part1", "part2")
+    stage: library_code(f"{stage}/plots", "core/figures") for stage in ("autograd", "denoise", "classifier")
 }
 # Likewise the page's layout, its worded answers and how it writes text: a changed statement re-renders the page.
-PAGE_CODE = [workflow.source_path(f"../scripts/torchbasics/{module}.py") for module in ("summary", "answers", "markup")]
+PAGE_CODE = library_code("report/summary", "report/answers", "report/markup")
 
 
 def check_config_against_rules():

@@ -25,7 +25,7 @@ rule download:
         # changing them fetches nothing again (rule verify_source checks the file against a new checksum).
         source=lambda wc: SOURCES[wc.name]["source"],
     script:
-        "../scripts/download.py"
+        "../scripts/data/download.py"
 
 
 # A source against its checksum, rerun when the checksum changes. The prepare rules check the checksum as well,
@@ -48,7 +48,7 @@ rule verify_source:
         source=lambda wc: SOURCES[wc.name]["source"],
         checksum=lambda wc: SOURCES[wc.name]["checksum"],
     script:
-        "../scripts/verify_source.py"
+        "../scripts/data/verify_source.py"
 
 
 rule prepare_cifar10:
@@ -69,7 +69,7 @@ rule prepare_cifar10:
         # applied where the npz is read.
         seed=lambda wc: cifar10_shuffle_seed(source_file("cifar10"), config["seed"]),
     script:
-        "../scripts/prepare_cifar10.py"
+        "../scripts/data/prepare_cifar10.py"
 
 
 # The images of each class in each split, and the check that every split holds every class; training and
@@ -86,7 +86,7 @@ rule cifar10_splits:
     params:
         split=config["split"],
     script:
-        "../scripts/cifar10_splits.py"
+        "../scripts/data/cifar10_splits.py"
 
 
 rule prepare_parrot:
@@ -101,7 +101,7 @@ rule prepare_parrot:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/prepare_parrot.py"
+        "../scripts/data/prepare_parrot.py"
 
 
 # Stage target: every prepared input.

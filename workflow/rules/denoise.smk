@@ -37,7 +37,7 @@ rule denoise_grid:
         iterations=DENOISE["iterations"],
         implementation=DENOISE["implementation"],
     script:
-        "../scripts/denoise_grid.py"
+        "../scripts/denoise/grid.py"
 
 
 rule denoise_summary:
@@ -52,14 +52,14 @@ rule denoise_summary:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/denoise_summary.py"
+        "../scripts/denoise/summary.py"
 
 
 rule denoise_plot_contact_sheet:
     input:
         table=rules.denoise_grid.output.table,
         images=DENOISE_IMAGES,
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
             "results/denoise/figures/contact_sheet_{norm}.png",
@@ -75,7 +75,7 @@ rule denoise_plot_contact_sheet:
     params:
         figure="contact_sheet",
     script:
-        "../scripts/denoise_plot.py"
+        "../scripts/denoise/plot.py"
 
 
 rule denoise_plot_comparison:
@@ -83,7 +83,7 @@ rule denoise_plot_comparison:
         **PARROT_IMAGES,
         best=rules.denoise_summary.output.best,
         images=expand(DENOISE_IMAGES, norm=DENOISE["norms"]),
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
             "results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst", category="Denoising"
@@ -96,13 +96,13 @@ rule denoise_plot_comparison:
     params:
         figure="comparison",
     script:
-        "../scripts/denoise_plot.py"
+        "../scripts/denoise/plot.py"
 
 
 rule denoise_plot_loss_curves:
     input:
         losses=expand(rules.denoise_grid.output.losses, norm=DENOISE["norms"]),
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
             "results/denoise/figures/loss_curves.png",
@@ -117,14 +117,14 @@ rule denoise_plot_loss_curves:
     params:
         figure="loss_curves",
     script:
-        "../scripts/denoise_plot.py"
+        "../scripts/denoise/plot.py"
 
 
 # PSNR needs the clean original: without one the results hold no PSNR, and no target asks for this figure.
 rule denoise_plot_psnr_heatmap:
     input:
         table=rules.denoise_summary.output.table,
-        plotting_code=PLOTTING_CODE["part1"],
+        plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
             "results/denoise/figures/psnr_heatmap.png",
@@ -139,7 +139,7 @@ rule denoise_plot_psnr_heatmap:
     params:
         figure="psnr_heatmap",
     script:
-        "../scripts/denoise_plot.py"
+        "../scripts/denoise/plot.py"
 
 
 # Every image's PSNR and mean absolute error on the clean original's edges (top decile of its gradient magnitude)
@@ -158,7 +158,7 @@ rule denoise_regions:
     conda:
         "../../envs/torchbasics.yaml"
     script:
-        "../scripts/denoise_regions.py"
+        "../scripts/denoise/regions.py"
 
 
 # Stage target: every output of part 1.2.

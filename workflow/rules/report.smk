@@ -25,7 +25,7 @@ rule run_info:
         config=PAGE_CONFIG,
         sources={name: entry["source"] for name, entry in SOURCES.items()},
     script:
-        "../scripts/run_info.py"
+        "../scripts/report/run_info.py"
 
 
 rule summary:
@@ -44,7 +44,7 @@ rule summary:
         shown_seed=SHOWN_SEED,
         compared=COMPARED,
     script:
-        "../scripts/summary.py"
+        "../scripts/report/summary.py"
 
 
 # Stage target: the summary page (Markdown and self-contained HTML).

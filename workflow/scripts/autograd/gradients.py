@@ -1,0 +1,27 @@
+"""Entry script of rule autograd_gradients: the series' autograd gradient at pi/4 and at seeded uniform points."""
+
+import logging
+
+from torchbasics.autograd import autograd
+from torchbasics.core.io import write_json
+from torchbasics.core.runtime import resolve_device, run_script
+
+
+def main(snakemake):
+    params = snakemake.params
+    device = resolve_device(snakemake.config["autograd"]["device"])  # not a param: it changes no result
+    study = autograd.gradient_study(params.n_terms, params.n_points, params.seed, params.dtype, device)
+    autograd.write_gradients(snakemake.output.table, study.rows())
+    summary = study.summary(device)
+    write_json(snakemake.output.summary, summary)
+    logging.getLogger("torchbasics").info(
+        "dz/dx at pi/4 = %.9f (error %.2g); max error over %d points %.2g on %s",
+        summary["gradient_at_quarter_pi"],
+        summary["error_at_quarter_pi"],
+        summary["n_points"],
+        summary["max_abs_error"],
+        device,
+    )
+
+
+run_script(snakemake, main)

@@ -1,0 +1,72 @@
+"""A training run's per-epoch history (its CSV format) and the choice of epoch by validation loss.
+
+Torch-free on purpose: the selection rule and the plots only read CSV and JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from torchbasics.core.errors import InputError
+from torchbasics.core.io import read_table, table_rows, write_table
+
+# One row per completed epoch. seconds: the epoch's wall time (training and validation); images_per_s: training
+# images per second of the training pass (augmentation included); device, precision and threads: how it ran
+# (the same config on the same hardware and thread count gives the same numbers).
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "val_accuracy",
+    "seconds",
+    "images_per_s",
+    "device",
+    "precision",
+    "threads",
+)
+TEXT_COLUMNS = ("device", "precision")
+SELECTION_RULE = "lowest validation loss; ties go to the earlier epoch"
+
+
+def write_history(path: str | Path, rows: list[dict]) -> None:
+    # A diverged epoch's loss is a number that is not one (nan), not a missing value: it is written as such.
+    write_table(path, pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)), missing="nan")
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """The history CSV, one row per epoch, checked to be epochs 1, 2, ... in order."""
+    numbers = [column for column in HISTORY_COLUMNS if column not in TEXT_COLUMNS]
+    history = read_table(path, HISTORY_COLUMNS, "a training history", numbers=numbers)
+    if history.empty:
+        raise InputError(f"{path}: the training history has no epochs")
+    epochs = history["epoch"].tolist()
+    if epochs != list(range(1, len(history) + 1)):
+        raise InputError(f"{path}: epochs {epochs} are not 1..{len(history)} in order")
+    return history
+
+
+def select_epoch(history: pd.DataFrame) -> dict:
+    """The row with the lowest validation loss; ties go to the earlier epoch; NaN losses (divergence) never win."""
+    finite = history[history["val_loss"].notna()]
+    if finite.empty:
+        raise InputError("every epoch's validation loss is NaN: training diverged, no epoch can be chosen")
+    return table_rows(finite.sort_values(["val_loss", "epoch"], kind="stable").head(1))[0]
+
+
+def selection_summary(variant: str, history: pd.DataFrame, checkpoints: list[str]) -> dict:
+    """best.json's content: the chosen epoch, its losses and accuracy, and its checkpoint's path."""
+    if len(checkpoints) != len(history):
+        raise InputError(f"{len(history)} epochs in the history but {len(checkpoints)} checkpoints")
+    best = select_epoch(history)
+    return {
+        "variant": variant,
+        "epoch": best["epoch"],
+        "val_loss": best["val_loss"],
+        "val_accuracy": best["val_accuracy"],
+        "train_loss": best["train_loss"],
+        "checkpoint": str(checkpoints[best["epoch"] - 1]),
+        "rule": SELECTION_RULE,
+        "epochs": len(history),
+    }

@@ -1,0 +1,43 @@
+"""The denoising stage's tables: each setting's result (per norm, and every norm in one table) and its loss curve.
+
+Torch-free on purpose: the plot and summary rules read these tables without solving anything.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from torchbasics.core.io import read_table, write_table
+
+RESULT_COLUMNS = [
+    "norm",
+    "lr",
+    "alpha",
+    "iterations",
+    "implementation",
+    "final_loss",
+    "psnr",
+    "ssim",
+    "seconds",
+    "image",
+]
+RESULT_NUMBERS = ["lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds"]
+LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
+
+
+def write_results(path, results: list[dict] | pd.DataFrame) -> None:
+    """One row per setting (``RESULT_COLUMNS``); PSNR and SSIM stay empty without a clean reference."""
+    write_table(path, pd.DataFrame(results, columns=RESULT_COLUMNS))
+
+
+def read_results(path) -> pd.DataFrame:
+    return read_table(path, RESULT_COLUMNS, "a denoising results table", numbers=RESULT_NUMBERS)
+
+
+def write_losses(path, rows: list[dict]) -> None:
+    """Every setting's loss at every iteration, long format (``LOSS_COLUMNS``)."""
+    write_table(path, pd.DataFrame(rows, columns=LOSS_COLUMNS))
+
+
+def read_losses(path) -> pd.DataFrame:
+    return read_table(path, LOSS_COLUMNS, "a denoising loss table", numbers=["lr", "alpha", "iteration", "loss"])

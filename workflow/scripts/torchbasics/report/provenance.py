@@ -1,0 +1,100 @@
+"""What the summary page says about how the run was made: config, seed, hardware, devices, precision and threads,
+versions, input checksums. The hardware, the precision and the thread count are what decide whether a rerun of
+the same config gives the same numbers bit for bit."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import platform
+import socket
+from pathlib import Path
+
+import yaml
+
+from torchbasics.core.fetch import file_digest
+from torchbasics.core.io import write_json
+
+PACKAGES = ("torch", "torchvision", "numpy", "pillow", "matplotlib", "snakemake")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def input_checksums(inputs: dict[str, str], sources: dict[str, str | None]) -> dict[str, dict]:
+    """sha256 of each prepared input, with the source it was made from."""
+    return {
+        name: {"path": path, "sha256": file_digest(path, "sha256"), "source": sources.get(name)}
+        for name, path in inputs.items()
+    }
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the operating system reports it (``platform.processor()`` is often just "x86_64")."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict:
+    """The machine that wrote the run info (on a workstation, the one that ran every job)."""
+    from torchbasics.core.precision import cpu_bfloat16_units
+
+    return {"machine": platform.machine(), "cpu": cpu_model(), "cpu_bfloat16_units": cpu_bfloat16_units()}
+
+
+def training_conditions(metrics_files: list[str]) -> list[dict]:
+    """How each evaluated network was trained (device, precision, torch threads), from evaluation's metrics."""
+    conditions = []
+    for path in metrics_files:
+        metrics = json.loads(Path(path).read_text())
+        conditions.append(
+            {"variant": metrics["variant"]}
+            | {key: metrics[f"training_{key}"] for key in ("seed", "device", "precision", "threads")}
+        )
+    return conditions
+
+
+def devices_used(device_files: list[str]) -> list[str]:
+    """The devices the stages recorded (a ``device`` key in their JSON summaries), in order, without repeats."""
+    devices = []
+    for path in device_files:
+        device = json.loads(Path(path).read_text()).get("device")
+        if device and device not in devices:
+            devices.append(device)
+    return devices
+
+
+def write_run_info(
+    target: str | Path,
+    config: dict,
+    inputs: dict[str, str],
+    sources: dict[str, str | None],
+    *,
+    autograd_summary: str,
+    eval_metrics: list[str],
+) -> dict:
+    info = {
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "config": config,
+        "config_yaml": yaml.safe_dump(config, sort_keys=False),
+        "devices": devices_used([autograd_summary, *eval_metrics]),
+        "hardware": hardware(),
+        "training": training_conditions(eval_metrics),
+        "versions": package_versions(),
+        "inputs": input_checksums(inputs, sources),
+    }
+    write_json(target, info)
+    return info

@@ -85,6 +85,16 @@ def smoke_run(smoke_run_copy) -> Path:
     return smoke_run_copy.workdir
 
 
+def linked_copy(source: Path, target: Path) -> Path:
+    """A copy of the tree ``source`` whose files are hard links to the originals: cheap, and safe for a test that
+    replaces a file (a new file, or the pipeline's write-and-rename) but never for one that edits it in place."""
+    import os
+    import shutil
+
+    shutil.copytree(source, target, copy_function=os.link, ignore=shutil.ignore_patterns(".snakemake"))
+    return target
+
+
 @pytest.fixture
 def one_torch_thread():
     """One torch thread for the test, the thread count restored after it."""

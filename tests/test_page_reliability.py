@@ -20,14 +20,14 @@ from torchbasics.classifier.evaluation_files import (
 )
 from torchbasics.classifier.history import write_history
 from torchbasics.classifier.stats import wilson_interval
+from torchbasics.core import paths
 from torchbasics.core.errors import InputError
 from torchbasics.core.io import write_json, write_table
 from torchbasics.report.markup import markdown_text
 from torchbasics.report.summary import (
     BulletList,
-    ReplicateFiles,
+    PageRun,
     Section,
-    VariantFiles,
     classifier_sections,
     provenance_section,
     replicates_section,
@@ -55,24 +55,19 @@ def per_seed_rows(accuracies: dict[str, dict[int, float]], worst: dict[str, dict
     return pd.DataFrame(rows, columns=replicates.PER_SEED_COLUMNS)
 
 
-def replicate_files(tmp_path, per_seed: pd.DataFrame) -> ReplicateFiles:
-    """The replicate tables of ``per_seed`` as the replicates rule writes them (no paired comparison)."""
-    paths = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class")}
-    write_table(paths["per_seed"], per_seed)
-    write_table(paths["variants"], replicates.variant_summary(per_seed))
+def replicate_page(tmp_path, per_seed: pd.DataFrame, shown_seed: int) -> PageRun:
+    """A page whose replicate tables are those of ``per_seed``, as the replicates rule writes them; it compares no
+    variants, so it reads no paired files."""
+    write_table(tmp_path / paths.REPLICATES_PER_SEED, per_seed)
+    write_table(tmp_path / paths.REPLICATES_VARIANTS, replicates.variant_summary(per_seed))
     per_class = per_seed[["variant", "seed"]].assign(**{"class": "cat", "accuracy": per_seed["test_accuracy"]})
-    write_table(paths["per_class"], replicates.per_class_summary(per_class))
-    return ReplicateFiles(
-        per_seed=str(paths["per_seed"]),
-        variants=str(paths["variants"]),
-        per_class=str(paths["per_class"]),
-        accuracy_figure=str(tmp_path / "accuracy.png"),
-        per_class_figure=str(tmp_path / "per_class.png"),
-    )
+    write_table(tmp_path / paths.REPLICATES_PER_CLASS, replicates.per_class_summary(per_class))
+    first = per_seed["variant"].iloc[0]
+    return PageRun(variants=[first], baseline=first, norms=[], shown_seed=shown_seed, root=tmp_path)
 
 
 def replicate_markdown(tmp_path, per_seed, shown_seed) -> str:
-    return to_markdown([replicates_section(replicate_files(tmp_path, per_seed), shown_seed)], tmp_path)
+    return to_markdown([replicates_section(replicate_page(tmp_path, per_seed, shown_seed))], tmp_path)
 
 
 # ------------------------------------------------------------------- 3. the seed the page shows in full
@@ -105,7 +100,7 @@ def test_after_reordering_the_seeds_the_page_names_and_shows_the_first(smoke_run
 def test_a_shown_seed_without_replicate_runs_is_refused(tmp_path):
     per_seed = per_seed_rows({"plain": {546: 0.60, 547: 0.61}})
     with pytest.raises(InputError, match="no run of seed 548, the seed the page shows in full"):
-        replicates_section(replicate_files(tmp_path, per_seed), 548)
+        replicates_section(replicate_page(tmp_path, per_seed, 548))
 
 
 # -------------------------------------------------------------------- 8. accuracy intervals inside [0, 1]
@@ -206,16 +201,20 @@ def cells(row: str) -> list[str]:
     return re.split(r"(?<!\\)\|", row.strip())[1:-1]
 
 
-def write_evaluation(folder) -> VariantFiles:
-    """A made-up training and evaluation of one variant whose classes have HTML and Markdown in their names."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_evaluation(root, variant: str, seed: int) -> None:
+    """A made-up training and evaluation of one variant whose classes have HTML and Markdown in their names, where
+    the pipeline writes them under ``root``."""
+
+    def at(pattern: str):
+        return root / paths.fill(pattern, variant=variant, seed=seed)
+
     worst, partner = STARS, TICK
     write_json(
-        folder / "best.json",
+        at(paths.TRAIN_BEST),
         {"epochs": 2, "epoch": 2, "val_loss": 1.1, "val_accuracy": 0.5, "rule": "lowest validation loss"},
     )
     write_json(
-        folder / "metrics.json",
+        at(paths.EVAL_METRICS),
         {
             "chosen_epoch": 2,
             "n_test": 40,
@@ -232,7 +231,7 @@ def write_evaluation(folder) -> VariantFiles:
     )
     accuracy = {IMG: 0.7, PIPE: 0.6, STARS: 0.3, TICK: 0.4}
     write_per_class(
-        folder / "per_class.csv",
+        at(paths.EVAL_PER_CLASS),
         [
             {"class": name, "n": 10, "correct": round(10 * value), "accuracy": value}
             | dict(zip(("ci95_low", "ci95_high"), wilson_interval(round(10 * value), 10)))
@@ -240,7 +239,7 @@ def write_evaluation(folder) -> VariantFiles:
         ],
     )
     confusion = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.6, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.4, 0.4]])
-    write_confusion(folder / "confusion.csv", confusion, CLASSES)
+    write_confusion(at(paths.EVAL_CONFUSION), confusion, CLASSES)
     predictions = pd.DataFrame(
         {
             "index": range(4),
@@ -249,9 +248,9 @@ def write_evaluation(folder) -> VariantFiles:
             "confidence": [0.8, 0.6, 0.7, 0.5],
         }
     )
-    write_predictions(folder / "predictions.csv", predictions)
+    write_predictions(at(paths.EVAL_PREDICTIONS), predictions)
     write_val_per_class_by_epoch(
-        folder / "val_per_class_by_epoch.csv",
+        at(paths.VAL_PER_CLASS_BY_EPOCH),
         [
             {"epoch": epoch, "class": name, "n": 10, "correct": 2 + epoch, "accuracy": (2 + epoch) / 10}
             for epoch in (1, 2)
@@ -259,7 +258,7 @@ def write_evaluation(folder) -> VariantFiles:
         ],
     )
     write_history(
-        folder / "history.csv",
+        at(paths.TRAIN_HISTORY),
         [
             {
                 "epoch": epoch,
@@ -275,27 +274,16 @@ def write_evaluation(folder) -> VariantFiles:
             for epoch in (1, 2)
         ],
     )
-    figures = {name: folder / f"{name}.png" for name in ("loss", "confusion", "confused")}
-    for figure in figures.values():
-        figure.write_bytes(b"not drawn")  # the HTML page embeds the bytes; their content does not matter here
-    return VariantFiles(
-        best=str(folder / "best.json"),
-        loss_figure=str(figures["loss"]),
-        metrics=str(folder / "metrics.json"),
-        per_class=str(folder / "per_class.csv"),
-        confusion=str(folder / "confusion.csv"),
-        confusion_figure=str(figures["confusion"]),
-        confused_figure=str(figures["confused"]),
-        history=str(folder / "history.csv"),
-        predictions=str(folder / "predictions.csv"),
-        val_per_class_by_epoch=str(folder / "val_per_class_by_epoch.csv"),
-    )
+    figures = [paths.TRAIN_LOSS_FIGURE, paths.EVAL_CONFUSION_FIGURE, paths.EVAL_CONFUSED_FIGURE, paths.VAL_LOSS_FIGURE]
+    for figure in figures:
+        at(figure.png).write_bytes(b"not drawn")  # the HTML page embeds the bytes; their content does not matter here
 
 
 @pytest.fixture
 def evaluation_pages(tmp_path):
     """The classifier sections of one made-up variant, as Markdown and HTML."""
-    sections = classifier_sections({"plain": write_evaluation(tmp_path / "plain")}, {})
+    write_evaluation(tmp_path, "plain", 1)
+    sections = classifier_sections(PageRun(variants=["plain"], baseline="plain", norms=[], shown_seed=1, root=tmp_path))
     return to_markdown(sections, tmp_path), to_html(sections)
 
 

@@ -10,21 +10,14 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 import yaml
-from conftest import REPO, run_snakemake
+from conftest import REPO, linked_copy, run_snakemake
 from make_inputs import write_smoke_inputs
 
-from torchbasics.core import settings
+from torchbasics.core import paths, settings
 from torchbasics.core.errors import InputError
 from torchbasics.core.fetch import fetch
 from torchbasics.denoise import denoise_files
-from torchbasics.report.summary import (
-    AutogradFiles,
-    ComparisonFiles,
-    DenoiseFiles,
-    PageFiles,
-    VariantFiles,
-    write_summary,
-)
+from torchbasics.report.summary import PageRun, write_summary
 
 
 def planned_jobs(result) -> list[str]:
@@ -64,69 +57,21 @@ def test_a_source_outside_the_pipelines_folders_is_taken(tmp_path):
 # ------------------------------------------------------------------- 2. the page reads declared files only
 
 
-def page_files(workdir, variants, comparison=True, denoise=None):
-    def path(relative):
-        return str(workdir / relative)
-
-    return PageFiles(
-        autograd=AutogradFiles(
-            path("results/autograd/summary.json"),
-            path("results/autograd/gradient.png"),
-            path("results/autograd/convergence.png"),
-        ),
-        denoise=denoise
-        or DenoiseFiles(
-            path("results/denoise/best.json"),
-            path("results/denoise/results.csv"),
-            {norm: path(f"results/denoise/figures/contact_sheet_{norm}.png") for norm in ("L1", "L2")},
-            path("results/denoise/figures/comparison.png"),
-            path("results/denoise/figures/psnr_heatmap.png"),
-            path("results/denoise/regions.csv"),
-        ),
-        variants={
-            variant: VariantFiles(
-                *(
-                    path(f"results/{name}")
-                    for name in (
-                        f"train/{variant}/seed546/best.json",
-                        f"train/{variant}/seed546/loss.png",
-                        f"eval/{variant}/seed546/metrics.json",
-                        f"eval/{variant}/seed546/per_class.csv",
-                        f"eval/{variant}/seed546/confusion.csv",
-                        f"eval/{variant}/seed546/confusion.png",
-                        f"eval/{variant}/seed546/confused_images.png",
-                        f"train/{variant}/seed546/history.csv",
-                        f"eval/{variant}/seed546/predictions.csv",
-                        f"eval/{variant}/seed546/val_per_class_by_epoch.csv",
-                    )
-                )
-            )
-            for variant in variants
-        },
-        comparisons={
-            "residual": ComparisonFiles(
-                path("results/compare/residual_vs_plain/seed546/variants.csv"),
-                path("results/compare/residual_vs_plain/seed546/mcnemar.json"),
-                path("results/compare/residual_vs_plain/seed546/per_class_accuracy.png"),
-            )
-        }
-        if comparison
-        else {},
-        run_info=path("results/report/run_info.json"),
-        val_loss_figure=path("results/train/val_loss.png"),
-    )
+def page_run(root, variants, **changes) -> PageRun:
+    """The page of the smoke run (or a linked copy of it, ``root``) as a config with ``variants`` would show it."""
+    return PageRun(variants=variants, baseline="plain", norms=["L1", "L2"], shown_seed=546, root=root, **changes)
 
 
-def render_page(tmp_path, files):
-    write_summary(files, tmp_path / "summary.md", tmp_path / "summary.html")
+def render_page(tmp_path, run):
+    write_summary(run, tmp_path / "summary.md", tmp_path / "summary.html")
     return (tmp_path / "summary.md").read_text()
 
 
 def test_one_variant_gets_no_comparison_though_an_old_one_is_in_results(smoke_run, tmp_path):
     assert (smoke_run / "results" / "compare" / "residual_vs_plain" / "seed546" / "mcnemar.json").exists()  # both ran
-    page = render_page(tmp_path, page_files(smoke_run, ["plain"], comparison=False))
+    page = render_page(tmp_path, page_run(smoke_run, ["plain"]))
     assert "2.0 h" not in page and "(residual)" not in page
-    assert "2.0 h" in render_page(tmp_path, page_files(smoke_run, ["plain", "residual"]))
+    assert "2.0 h" in render_page(tmp_path, page_run(smoke_run, ["plain", "residual"]))
 
 
 def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_copy):
@@ -298,26 +243,26 @@ def test_a_new_replicate_trains_only_its_own_runs(smoke_run_copy):
 # ------------------------------------------------------------------------------------- 7. smaller things
 
 
-def no_reference_denoise_files(smoke_run, tmp_path, norms=("L1", "L2")):
-    """The smoke run's denoising files as a run without a clean original would have them."""
-    results = denoise_files.read_results(smoke_run / "results" / "denoise" / "results.csv")
-    results = results[results["norm"].isin(norms)].assign(psnr=None, ssim=None)
-    denoise_files.write_results(tmp_path / "results.csv", results)
-    best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
-    best.update(
-        criterion="no clean reference, so no judged best: the grid's centre setting",
-        noisy={"psnr": None, "ssim": None},
-        better_norm=None,
-        best={norm: {**best["best"][norm], "psnr": None, "ssim": None} for norm in norms},
-    )
-    (tmp_path / "best.json").write_text(json.dumps(best))
-    figures = smoke_run / "results" / "denoise" / "figures"
-    return DenoiseFiles(
-        str(tmp_path / "best.json"),
-        str(tmp_path / "results.csv"),
-        {norm: str(figures / f"contact_sheet_{norm}.png") for norm in norms},
-        str(figures / "comparison.png"),
-    )
+def denoise_results_as(tree, norms, no_reference=False):
+    """The denoising results of a linked copy of the smoke run (``tree``) as a run with only ``norms`` and, with
+    ``no_reference``, without a clean original would have them. Each file is written anew, never edited in place:
+    its hard link still shares the smoke run's."""
+    table, best_file = tree / paths.DENOISE_TABLE, tree / paths.DENOISE_BEST
+    results = denoise_files.read_results(table)
+    results = results[results["norm"].isin(norms)]
+    best = json.loads(best_file.read_text())
+    best["best"] = {norm: best["best"][norm] for norm in norms}
+    if no_reference:
+        results = results.assign(psnr=None, ssim=None)
+        best.update(
+            criterion="no clean reference, so no judged best: the grid's centre setting",
+            noisy={"psnr": None, "ssim": None},
+            better_norm=None,
+            best={norm: {**row, "psnr": None, "ssim": None} for norm, row in best["best"].items()},
+        )
+    denoise_files.write_results(table, results)
+    best_file.unlink()
+    best_file.write_text(json.dumps(best))
 
 
 def denoise_part(page: str) -> str:
@@ -325,23 +270,19 @@ def denoise_part(page: str) -> str:
 
 
 def test_without_a_clean_original_the_page_names_no_best(smoke_run, tmp_path):
-    files = page_files(smoke_run, ["plain", "residual"], denoise=no_reference_denoise_files(smoke_run, tmp_path))
-    text = denoise_part(render_page(tmp_path, files))
+    tree = linked_copy(smoke_run, tmp_path / "run")
+    denoise_results_as(tree, ["L1", "L2"], no_reference=True)
+    text = denoise_part(render_page(tmp_path, page_run(tree, ["plain", "residual"], clean_reference=False)))
     assert "The best" not in text and "clean original," not in text and "best L1" not in text
     assert "grid's centre" in text
 
 
 def test_with_l2_alone_the_page_keeps_the_table_and_every_psnr(smoke_run, tmp_path):
-    files = page_files(smoke_run, ["plain", "residual"])
-    files.denoise.contact_sheets = {"L2": files.denoise.contact_sheets["L2"]}
-    results = denoise_files.read_results(files.denoise.table)
-    rows = results[results["norm"] == "L2"].to_dict("records")
-    denoise_files.write_results(tmp_path / "results.csv", rows)
-    best = json.loads((smoke_run / "results" / "denoise" / "best.json").read_text())
-    best["best"] = {"L2": best["best"]["L2"]}
-    (tmp_path / "best.json").write_text(json.dumps(best))
-    files.denoise.table, files.denoise.best = str(tmp_path / "results.csv"), str(tmp_path / "best.json")
-    text = denoise_part(render_page(tmp_path, files))
+    tree = linked_copy(smoke_run, tmp_path / "run")
+    denoise_results_as(tree, ["L2"])
+    rows = denoise_files.read_results(tree / paths.DENOISE_TABLE).to_dict("records")
+    best = json.loads((tree / paths.DENOISE_BEST).read_text())
+    text = denoise_part(render_page(tmp_path, page_run(tree, ["plain", "residual"], norms=["L2"])))
     assert "| norm | lr | alpha |" in text
     for row in rows:
         assert f"| L2 | {row['lr']} | {row['alpha']} |" in text and f"{row['psnr']:.2f}" in text

@@ -117,32 +117,33 @@ def test_metrics_without_the_expected_keys_are_refused(tmp_path):
 
 
 def page_text(tmp_path, metrics_files, per_class_files, compare=True):
-    """The summary page's replicate section, as Markdown, from made-up runs."""
-    from torchbasics.report.summary import PairedFiles, ReplicateFiles, replicates_section, to_markdown
+    """The summary page's replicate section, as Markdown, from made-up runs (residual compared with plain)."""
+    from torchbasics.core import paths
+    from torchbasics.report.summary import PageRun, replicates_section, to_markdown
 
-    out = {name: tmp_path / f"{name}.csv" for name in ("per_seed", "variants", "per_class", "paired")}
+    page = PageRun(
+        variants=["plain", "residual"] if compare else ["plain"],
+        baseline="plain",
+        norms=[],
+        shown_seed=min(seed for _, seed in metrics_files),
+        root=tmp_path,
+    )
     replicates.write_replicate_tables(
         metrics_files,
         per_class_files,
-        per_seed_out=out["per_seed"],
-        variants_out=out["variants"],
-        per_class_out=out["per_class"],
+        per_seed_out=page.file(paths.REPLICATES_PER_SEED),
+        variants_out=page.file(paths.REPLICATES_VARIANTS),
+        per_class_out=page.file(paths.REPLICATES_PER_CLASS),
     )
-    test = tmp_path / "paired_test.json"
     if compare:
         replicates.write_paired_comparison(
-            out["per_seed"], "plain", "residual", paired_out=out["paired"], test_out=test
+            page.file(paths.REPLICATES_PER_SEED),
+            "plain",
+            "residual",
+            paired_out=page.file(paths.REPLICATES_PAIRED, variant="residual"),
+            test_out=page.file(paths.REPLICATES_PAIRED_TEST, variant="residual"),
         )
-    files = ReplicateFiles(
-        per_seed=str(out["per_seed"]),
-        variants=str(out["variants"]),
-        per_class=str(out["per_class"]),
-        accuracy_figure="a.png",
-        per_class_figure="b.png",
-        paired={"residual": PairedFiles(str(out["paired"]), str(test))} if compare else {},
-    )
-    section = replicates_section(files, shown_seed=min(seed for _, seed in metrics_files))
-    return to_markdown([section], tmp_path)
+    return to_markdown([replicates_section(page)], tmp_path)
 
 
 def test_the_page_says_a_difference_beyond_the_spread_and_the_worst_class_of_each_seed(runs, tmp_path):

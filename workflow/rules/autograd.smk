@@ -11,8 +11,8 @@ localrules:
 
 rule autograd_gradients:
     output:
-        table="results/autograd/gradients.csv",
-        summary="results/autograd/summary.json",
+        table=paths.AUTOGRAD_GRADIENTS,
+        summary=paths.AUTOGRAD_SUMMARY,
     log:
         "logs/autograd/gradients.log",
     conda:
@@ -28,7 +28,7 @@ rule autograd_gradients:
 
 rule autograd_convergence:
     output:
-        table="results/autograd/convergence.csv",
+        table=paths.AUTOGRAD_CONVERGENCE,
     log:
         "logs/autograd/convergence.log",
     conda:
@@ -46,8 +46,8 @@ rule autograd_plot_gradient:
         summary=rules.autograd_gradients.output.summary,
         plotting_code=PLOTTING_CODE["autograd"],
     output:
-        png=report("results/autograd/gradient.png", caption="../report/autograd_gradient.rst", category="Autograd"),
-        svg="results/autograd/gradient.svg",
+        png=report(paths.AUTOGRAD_GRADIENT_FIGURE.png, caption="../report/autograd_gradient.rst", category="Autograd"),
+        svg=paths.AUTOGRAD_GRADIENT_FIGURE.svg,
     log:
         "logs/autograd/plot_gradient.log",
     conda:
@@ -64,9 +64,9 @@ rule autograd_plot_convergence:
         plotting_code=PLOTTING_CODE["autograd"],
     output:
         png=report(
-            "results/autograd/convergence.png", caption="../report/autograd_convergence.rst", category="Autograd"
+            paths.AUTOGRAD_CONVERGENCE_FIGURE.png, caption="../report/autograd_convergence.rst", category="Autograd"
         ),
-        svg="results/autograd/convergence.svg",
+        svg=paths.AUTOGRAD_CONVERGENCE_FIGURE.svg,
     log:
         "logs/autograd/plot_convergence.log",
     conda:

@@ -4,7 +4,7 @@
 # figure never retrains or re-evaluates.
 
 # The declared checkpoint of every epoch, epoch 1 first (a pattern with the {variant} and {seed} wildcards).
-EPOCH_CHECKPOINTS = [f"results/train/{RUN}/epoch_{epoch:02d}.pt" for epoch in range(1, config["train"]["epochs"] + 1)]
+EPOCH_CHECKPOINTS = [paths.epoch_checkpoint(epoch) for epoch in range(1, config["train"]["epochs"] + 1)]
 
 
 # Cheap jobs that read a few small files: not worth a cluster job each.
@@ -25,7 +25,7 @@ rule train:
     input:
         npz=rules.prepare_cifar10.output.npz,
     output:
-        history=f"results/train/{RUN}/history.csv",
+        history=paths.TRAIN_HISTORY,
         epoch_checkpoints=EPOCH_CHECKPOINTS,
     log:
         "logs/train/{variant}_seed{seed}.log",
@@ -47,8 +47,7 @@ rule train:
         # only the splits it reads: widening the test split must not retrain
         split={name: config["split"][name] for name in ("train", "val")},
         train=shaping_settings(config["train"]),
-        # Not an output: Snakemake deletes a failed job's outputs, and this must survive a killed job.
-        resume_folder=lambda wildcards: f"results/train/.resume/{wildcards.variant}/seed{wildcards.seed}",
+        resume_folder=lambda wildcards: paths.fill(paths.TRAIN_RESUME, **wildcards),
     script:
         "../scripts/classifier/train.py"
 
@@ -57,7 +56,7 @@ rule select_epoch:
     input:
         history=rules.train.output.history,
     output:
-        best=f"results/train/{RUN}/best.json",
+        best=paths.TRAIN_BEST,
     log:
         "logs/select_epoch/{variant}_seed{seed}.log",
     conda:
@@ -75,12 +74,12 @@ rule plot_train_loss:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
-            f"results/train/{RUN}/loss.png",
+            paths.TRAIN_LOSS_FIGURE.png,
             caption="../report/train_loss.rst",
             category="Training",
             subcategory="{variant} seed {seed}",
         ),
-        svg=f"results/train/{RUN}/loss.svg",
+        svg=paths.TRAIN_LOSS_FIGURE.svg,
     log:
         "logs/plot_train_loss/{variant}_seed{seed}.log",
     conda:
@@ -95,11 +94,11 @@ rule evaluate:
         best=rules.select_epoch.output.best,
         epoch_checkpoints=rules.train.output.epoch_checkpoints,
     output:
-        metrics=f"results/eval/{RUN}/metrics.json",
-        per_class=f"results/eval/{RUN}/per_class.csv",
-        confusion=f"results/eval/{RUN}/confusion.csv",
-        predictions=f"results/eval/{RUN}/predictions.csv",
-        confused_images=f"results/eval/{RUN}/confused_images.npz",
+        metrics=paths.EVAL_METRICS,
+        per_class=paths.EVAL_PER_CLASS,
+        confusion=paths.EVAL_CONFUSION,
+        predictions=paths.EVAL_PREDICTIONS,
+        confused_images=paths.EVAL_CONFUSED_IMAGES,
     log:
         "logs/evaluate/{variant}_seed{seed}.log",
     benchmark:
@@ -124,7 +123,7 @@ rule val_per_class_by_epoch:
         best=rules.select_epoch.output.best,
         epoch_checkpoints=rules.train.output.epoch_checkpoints,
     output:
-        table=f"results/eval/{RUN}/val_per_class_by_epoch.csv",
+        table=paths.VAL_PER_CLASS_BY_EPOCH,
     log:
         "logs/val_per_class_by_epoch/{variant}_seed{seed}.log",
     benchmark:
@@ -147,12 +146,12 @@ rule plot_evaluate_confusion:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
-            f"results/eval/{RUN}/confusion.png",
+            paths.EVAL_CONFUSION_FIGURE.png,
             caption="../report/eval_confusion.rst",
             category="Evaluation",
             subcategory="{variant} seed {seed}",
         ),
-        svg=f"results/eval/{RUN}/confusion.svg",
+        svg=paths.EVAL_CONFUSION_FIGURE.svg,
     log:
         "logs/plot_evaluate_confusion/{variant}_seed{seed}.log",
     conda:
@@ -167,12 +166,12 @@ rule plot_evaluate_confused:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
-            f"results/eval/{RUN}/confused_images.png",
+            paths.EVAL_CONFUSED_FIGURE.png,
             caption="../report/eval_confused_images.rst",
             category="Evaluation",
             subcategory="{variant} seed {seed}",
         ),
-        svg=f"results/eval/{RUN}/confused_images.svg",
+        svg=paths.EVAL_CONFUSED_FIGURE.svg,
     log:
         "logs/plot_evaluate_confused/{variant}_seed{seed}.log",
     conda:
@@ -189,12 +188,12 @@ rule compare:
         best=baseline_and_compared(rules.select_epoch.output.best),
     output:
         table=report(
-            f"results/compare/{COMPARISON}/seed{{seed}}/variants.csv",
+            against_baseline(paths.COMPARE_TABLE),
             caption="../report/compare_variants.rst",
             category="Comparison",
             subcategory=f"{COMPARISON} seed {{seed}}",
         ),
-        mcnemar=f"results/compare/{COMPARISON}/seed{{seed}}/mcnemar.json",
+        mcnemar=against_baseline(paths.COMPARE_MCNEMAR),
     log:
         f"logs/compare/{COMPARISON}_seed{{seed}}.log",
     conda:
@@ -211,12 +210,12 @@ rule plot_compare:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
-            f"results/compare/{COMPARISON}/seed{{seed}}/per_class_accuracy.png",
+            against_baseline(paths.COMPARE_FIGURE.png),
             caption="../report/compare_per_class.rst",
             category="Comparison",
             subcategory=f"{COMPARISON} seed {{seed}}",
         ),
-        svg=f"results/compare/{COMPARISON}/seed{{seed}}/per_class_accuracy.svg",
+        svg=against_baseline(paths.COMPARE_FIGURE.svg),
     log:
         f"logs/plot_compare/{COMPARISON}_seed{{seed}}.log",
     conda:
@@ -234,11 +233,11 @@ rule plot_val_loss_variants:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         png=report(
-            "results/train/val_loss.png",
+            paths.VAL_LOSS_FIGURE.png,
             caption="../report/train_val_loss.rst",
             category="Training",
         ),
-        svg="results/train/val_loss.svg",
+        svg=paths.VAL_LOSS_FIGURE.svg,
     log:
         "logs/plot_val_loss_variants.log",
     conda:
@@ -255,9 +254,9 @@ rule replicates:
         metrics=per_run(rules.evaluate.output.metrics),
         per_class=per_run(rules.evaluate.output.per_class),
     output:
-        per_seed=report("results/replicates/per_seed.csv", caption="../report/replicates.rst", category="Replicates"),
-        variants=report("results/replicates/variants.csv", caption="../report/replicates.rst", category="Replicates"),
-        per_class="results/replicates/per_class.csv",
+        per_seed=report(paths.REPLICATES_PER_SEED, caption="../report/replicates.rst", category="Replicates"),
+        variants=report(paths.REPLICATES_VARIANTS, caption="../report/replicates.rst", category="Replicates"),
+        per_class=paths.REPLICATES_PER_CLASS,
     log:
         "logs/replicates/tables.log",
     conda:
@@ -274,12 +273,12 @@ rule paired_replicates:
         per_seed=rules.replicates.output.per_seed,
     output:
         paired=report(
-            f"results/replicates/{COMPARISON}/paired.csv",
+            against_baseline(paths.REPLICATES_PAIRED),
             caption="../report/replicates_paired.rst",
             category="Replicates",
             subcategory=COMPARISON,
         ),
-        test=f"results/replicates/{COMPARISON}/paired_test.json",
+        test=against_baseline(paths.REPLICATES_PAIRED_TEST),
     log:
         f"logs/replicates/paired_{COMPARISON}.log",
     conda:
@@ -298,17 +297,17 @@ rule plot_replicates:
         plotting_code=PLOTTING_CODE["classifier"],
     output:
         accuracy_png=report(
-            "results/replicates/test_accuracy.png",
+            paths.REPLICATES_ACCURACY_FIGURE.png,
             caption="../report/replicates_accuracy.rst",
             category="Replicates",
         ),
-        accuracy_svg="results/replicates/test_accuracy.svg",
+        accuracy_svg=paths.REPLICATES_ACCURACY_FIGURE.svg,
         per_class_png=report(
-            "results/replicates/per_class_accuracy.png",
+            paths.REPLICATES_PER_CLASS_FIGURE.png,
             caption="../report/replicates_per_class.rst",
             category="Replicates",
         ),
-        per_class_svg="results/replicates/per_class_accuracy.svg",
+        per_class_svg=paths.REPLICATES_PER_CLASS_FIGURE.svg,
     log:
         "logs/replicates/plot.log",
     conda:

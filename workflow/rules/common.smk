@@ -15,13 +15,12 @@ LIBRARY = str(Path(workflow.basedir) / "workflow" / "scripts")
 sys.path.insert(0, LIBRARY)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")]))
 from torchbasics.denoise import norms
-from torchbasics.core import settings
+from torchbasics.core import paths, settings
 from torchbasics.classifier import variants
 from torchbasics.data.cifar10 import shuffle_seed as cifar10_shuffle_seed
 from torchbasics.core.fetch import is_url
 from torchbasics.denoise.grid import grid_settings
 from torchbasics.core.gpus import machine_may_have_gpu
-from torchbasics.report.summary_inputs import page_input
 
 # ------------------------------------------------------------------------------------------------ the config
 
@@ -46,18 +45,21 @@ BASELINE = config["train"]["baseline"]
 variants.check_configured(VARIANTS, BASELINE)
 # The training replicates: each variant is trained, its epoch chosen and evaluated once per seed.
 SEEDS = config["seeds"]
-# One training run, a {variant} and a {seed}, in every path of part 2.
-RUN = "{variant}/seed{seed}"
 # Every (variant, seed), variant by variant: the order of the per-run inputs of the rules that read them all.
 RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
 # The seed whose runs the summary page shows in full (evaluation, confusion, examples); the others enter it
 # through the replicate tables. Decided here only: rule summary hands it to the page, which names it.
 SHOWN_SEED = SEEDS[0]
 # The variants compared with the baseline, in the config's order: none where the baseline is not trained.
-COMPARED = [variant for variant in VARIANTS if variant != BASELINE] if BASELINE in VARIANTS else []
+COMPARED = variants.compared_with(BASELINE, VARIANTS)
 # A comparison's {variant} is the one compared with the baseline, which its folder names too: a comparison
 # with another baseline is another file.
-COMPARISON = f"{{variant}}_vs_{BASELINE}"
+COMPARISON = paths.fill(paths.COMPARISON, baseline=BASELINE)
+
+
+def against_baseline(pattern):
+    """A comparison's ``pattern`` with the configured baseline filled in, its {variant} (and {seed}) left open."""
+    return paths.fill(pattern, baseline=BASELINE)
 
 
 def baseline_and_compared(pattern):
@@ -72,24 +74,23 @@ SOURCES = settings.configured_sources(config)
 
 
 def per_run(pattern):
-    """``pattern`` filled in for every (variant, seed) of RUNS, in that order."""
-    return [expand(pattern, variant=variant, seed=seed)[0] for variant, seed in RUNS]
+    """``pattern`` filled in for every (variant, seed) of RUNS; the jobs that read them find each one by its run
+    (``paths.per_run``), never by its place in the list."""
+    return list(paths.per_run(pattern, RUNS).values())
 
 
 def source_file(name):
     """The file a job reads for source ``name``: the download of a URL, or the local path itself."""
     source = SOURCES[name]["source"]
-    return f"resources/download/{name}" if is_url(source) else source
+    return paths.fill(paths.DOWNLOAD, name=name) if is_url(source) else source
 
 
 def has_clean_parrot():
     return "parrot_clean" in SOURCES
 
 
-# A prepared parrot image, noisy or clean ({which}).
-PARROT_IMAGE = "resources/parrot/{which}.png"
 # The noisy parrot and, when one is configured, its clean original (the reference for PSNR/SSIM).
-PARROT_IMAGES = {which: PARROT_IMAGE.format(which=which) for which in ["noisy", "clean"][: 1 + has_clean_parrot()]}
+PARROT_IMAGES = {which: paths.fill(paths.PARROT, which=which) for which in ["noisy", "clean"][: 1 + has_clean_parrot()]}
 
 # The denoising grid in the order of its images: lr by lr, alpha within lr (a contact sheet's rows and columns).
 DENOISE_GRID = grid_settings(DENOISE["lr"], DENOISE["alpha"])
@@ -184,62 +185,46 @@ def run_info_inputs(wildcards):
     }
 
 
-# Every file the page reads is a named input, and only those the config declares: a comparison left in results/
-# by an earlier run with both variants never reaches the page of a run with one.
+# Every file the page reads, and only those the config declares: the page finds them by their paths (paths.*)
+# from rule summary's params, so a comparison left in results/ by an earlier run never reaches a page without it.
 def summary_inputs(wildcards):
     return {
         "run_info": rules.run_info.output[0],
         "page_code": PAGE_CODE,
-        "autograd_summary": rules.autograd_gradients.output.summary,
-        "autograd_gradient_figure": rules.autograd_plot_gradient.output.png,
-        "autograd_convergence_figure": rules.autograd_plot_convergence.output.png,
-        "denoise_best": rules.denoise_summary.output.best,
-        "denoise_table": rules.denoise_summary.output.table,
-        "denoise_contact_sheets": expand(rules.denoise_plot_contact_sheet.output.png, norm=DENOISE["norms"]),
-        "denoise_comparison_figure": rules.denoise_plot_comparison.output.png,
-        # empty without a clean original: no PSNR to map
-        "denoise_psnr_heatmap": rules.denoise_plot_psnr_heatmap.output.png if has_clean_parrot() else [],
-        "denoise_regions": rules.denoise_regions.output[0] if has_clean_parrot() else [],
-        "train_val_loss_figure": rules.plot_val_loss_variants.output.png,
+        "autograd": [rules.autograd_gradients.output.summary, *rules.autograd_plot_gradient.output],
+        "autograd_convergence": rules.autograd_plot_convergence.output,
+        "denoise": [
+            *rules.denoise_summary.output,
+            *expand(rules.denoise_plot_contact_sheet.output.png, norm=DENOISE["norms"]),
+            rules.denoise_plot_comparison.output.png,
+        ],
+        # without a clean original there is no PSNR to map
+        "denoise_quality": [rules.denoise_plot_psnr_heatmap.output.png, rules.denoise_regions.output[0]]
+        if has_clean_parrot()
+        else [],
+        "val_loss_figure": rules.plot_val_loss_variants.output.png,
         # each variant's files of the seed shown in full
-        **by_variant(
-            VARIANTS,
-            train_best=rules.select_epoch.output.best,
-            train_loss_figure=rules.plot_train_loss.output.png,
-            eval_metrics=rules.evaluate.output.metrics,
-            eval_per_class=rules.evaluate.output.per_class,
-            eval_confusion=rules.evaluate.output.confusion,
-            eval_confusion_figure=rules.plot_evaluate_confusion.output.png,
-            eval_confused_figure=rules.plot_evaluate_confused.output.png,
-            train_history=rules.train.output.history,
-            eval_predictions=rules.evaluate.output.predictions,
-            val_per_class_by_epoch=rules.val_per_class_by_epoch.output[0],
+        "variants": expand(
+            [
+                rules.select_epoch.output.best,
+                rules.plot_train_loss.output.png,
+                *rules.evaluate.output,
+                rules.plot_evaluate_confusion.output.png,
+                rules.plot_evaluate_confused.output.png,
+                rules.train.output.history,
+                rules.val_per_class_by_epoch.output[0],
+            ],
+            variant=VARIANTS,
+            seed=SHOWN_SEED,
         ),
         # each compared variant's comparison with the baseline: on the seed shown in full, and over the seeds
-        **by_variant(
-            COMPARED,
-            compare_table=rules.compare.output.table,
-            compare_test=rules.compare.output.mcnemar,
-            compare_figure=rules.plot_compare.output.png,
-            replicates_paired=rules.paired_replicates.output.paired,
-            replicates_test=rules.paired_replicates.output.test,
+        "comparisons": expand(
+            [*rules.compare.output, rules.plot_compare.output.png, *rules.paired_replicates.output],
+            variant=COMPARED,
+            seed=SHOWN_SEED,
         ),
         # what holds across the seeds
-        "replicates_per_seed": rules.replicates.output.per_seed,
-        "replicates_variants": rules.replicates.output.variants,
-        "replicates_per_class": rules.replicates.output.per_class,
-        "replicates_accuracy_figure": rules.plot_replicates.output.accuracy_png,
-        "replicates_per_class_figure": rules.plot_replicates.output.per_class_png,
-    }
-
-
-def by_variant(variants, **patterns):
-    """Each pattern for each of ``variants`` (of the seed the page shows in full, where the pattern has a seed),
-    named ``<name>_<variant>`` (``summary_inputs.page_input``)."""
-    return {
-        page_input(name, variant): expand(pattern, variant=variant, seed=SHOWN_SEED)[0]
-        for name, pattern in patterns.items()
-        for variant in variants
+        "replicates": [*rules.replicates.output, *rules.plot_replicates.output],
     }
 
 

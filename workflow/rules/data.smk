@@ -13,7 +13,7 @@ localrules:
 
 rule download:
     output:
-        "resources/download/{name}",
+        paths.DOWNLOAD,
     log:
         "logs/download/{name}.log",
     wildcard_constraints:
@@ -37,7 +37,7 @@ rule verify_source:
     input:
         lambda wc: source_file(wc.name),
     output:
-        "resources/verified/{name}.json",
+        paths.VERIFIED,
     log:
         "logs/verify_source/{name}.log",
     wildcard_constraints:
@@ -55,8 +55,8 @@ rule prepare_cifar10:
     input:
         source=source_file("cifar10"),
     output:
-        npz="resources/cifar10.npz",
-        manifest="resources/cifar10.manifest.json",
+        npz=paths.CIFAR10,
+        manifest=paths.CIFAR10_MANIFEST,
     log:
         "logs/prepare_cifar10.log",
     benchmark:
@@ -78,7 +78,7 @@ rule cifar10_splits:
     input:
         npz=rules.prepare_cifar10.output.npz,
     output:
-        "resources/cifar10.splits.json",
+        paths.CIFAR10_SPLITS,
     log:
         "logs/cifar10_splits.log",
     conda:
@@ -93,7 +93,7 @@ rule prepare_parrot:
     input:
         source=lambda wc: source_file(f"parrot_{wc.which}"),
     output:
-        PARROT_IMAGE,
+        paths.PARROT,
     log:
         "logs/prepare_parrot/{which}.log",
     wildcard_constraints:

@@ -2,7 +2,7 @@
 # one job per norm. Compute rules write images and tables; the plot rules read only those.
 
 # One norm's denoised images, in grid order (the {norm} wildcard left open).
-DENOISE_IMAGES = [f"results/denoise/{{norm}}/{setting.image_name}" for setting in DENOISE_GRID]
+DENOISE_IMAGES = [paths.fill(paths.DENOISE_IMAGE, image=setting.image_name) for setting in DENOISE_GRID]
 
 
 # Cheap jobs that read a few small files: not worth a cluster job each.
@@ -20,8 +20,8 @@ rule denoise_grid:
         **PARROT_IMAGES,
     output:
         images=DENOISE_IMAGES,
-        table="results/denoise/{norm}/results.csv",
-        losses="results/denoise/{norm}/losses.csv",
+        table=paths.DENOISE_RESULTS,
+        losses=paths.DENOISE_LOSSES,
     log:
         "logs/denoise/grid_{norm}.log",
     benchmark:
@@ -45,8 +45,8 @@ rule denoise_summary:
         **PARROT_IMAGES,
         tables=expand(rules.denoise_grid.output.table, norm=DENOISE["norms"]),
     output:
-        table="results/denoise/results.csv",
-        best="results/denoise/best.json",
+        table=paths.DENOISE_TABLE,
+        best=paths.DENOISE_BEST,
     log:
         "logs/denoise/summary.log",
     conda:
@@ -62,12 +62,12 @@ rule denoise_plot_contact_sheet:
         plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
-            "results/denoise/figures/contact_sheet_{norm}.png",
+            paths.DENOISE_CONTACT_SHEET.png,
             caption="../report/denoise_contact_sheet.rst",
             category="Denoising",
             subcategory="{norm}",
         ),
-        svg="results/denoise/figures/contact_sheet_{norm}.svg",
+        svg=paths.DENOISE_CONTACT_SHEET.svg,
     log:
         "logs/denoise/plot_contact_sheet_{norm}.log",
     conda:
@@ -86,9 +86,9 @@ rule denoise_plot_comparison:
         plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
-            "results/denoise/figures/comparison.png", caption="../report/denoise_comparison.rst", category="Denoising"
+            paths.DENOISE_COMPARISON_FIGURE.png, caption="../report/denoise_comparison.rst", category="Denoising"
         ),
-        svg="results/denoise/figures/comparison.svg",
+        svg=paths.DENOISE_COMPARISON_FIGURE.svg,
     log:
         "logs/denoise/plot_comparison.log",
     conda:
@@ -105,11 +105,11 @@ rule denoise_plot_loss_curves:
         plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
-            "results/denoise/figures/loss_curves.png",
+            paths.DENOISE_LOSS_CURVES_FIGURE.png,
             caption="../report/denoise_loss_curves.rst",
             category="Denoising",
         ),
-        svg="results/denoise/figures/loss_curves.svg",
+        svg=paths.DENOISE_LOSS_CURVES_FIGURE.svg,
     log:
         "logs/denoise/plot_loss_curves.log",
     conda:
@@ -127,11 +127,11 @@ rule denoise_plot_psnr_heatmap:
         plotting_code=PLOTTING_CODE["denoise"],
     output:
         png=report(
-            "results/denoise/figures/psnr_heatmap.png",
+            paths.DENOISE_PSNR_HEATMAP.png,
             caption="../report/denoise_psnr_heatmap.rst",
             category="Denoising",
         ),
-        svg="results/denoise/figures/psnr_heatmap.svg",
+        svg=paths.DENOISE_PSNR_HEATMAP.svg,
     log:
         "logs/denoise/plot_psnr_heatmap.log",
     conda:
@@ -152,7 +152,7 @@ rule denoise_regions:
         # each image's norm, lr and alpha
         tables=expand(rules.denoise_grid.output.table, norm=DENOISE["norms"]),
     output:
-        table="results/denoise/regions.csv",
+        table=paths.DENOISE_REGIONS,
     log:
         "logs/denoise/regions.log",
     conda:

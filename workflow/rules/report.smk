@@ -14,7 +14,7 @@ rule run_info:
     input:
         unpack(run_info_inputs),
     output:
-        "results/report/run_info.json",
+        paths.RUN_INFO,
     log:
         "logs/report/run_info.log",
     conda:
@@ -32,17 +32,19 @@ rule summary:
     input:
         unpack(summary_inputs),
     output:
-        html=report("results/report/summary.html", caption="../report/summary.rst", category="Summary"),
-        markdown="results/report/summary.md",
+        html=report(paths.SUMMARY_HTML, caption="../report/summary.rst", category="Summary"),
+        markdown=paths.SUMMARY_MARKDOWN,
     log:
         "logs/report/summary.log",
     conda:
         "../../envs/torchbasics.yaml"
+    # What the page shows; it reads each file where its rule writes it (torchbasics.core.paths).
     params:
         variants=VARIANTS,
+        baseline=BASELINE,
         norms=DENOISE["norms"],
         shown_seed=SHOWN_SEED,
-        compared=COMPARED,
+        clean_reference=has_clean_parrot(),
     script:
         "../scripts/report/summary.py"
 

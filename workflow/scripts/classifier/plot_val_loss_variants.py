@@ -3,15 +3,16 @@ marked."""
 
 from torchbasics.classifier.history import read_history
 from torchbasics.classifier.plots import validation_loss_curves
+from torchbasics.core import paths
 from torchbasics.core.figures import save_figure
 from torchbasics.core.io import read_json
 from torchbasics.core.runtime import run_script
 
 
 def main(snakemake):
-    runs = [(variant, int(seed)) for variant, seed in snakemake.params.runs]  # the order of the histories and bests
-    histories = {run: read_history(path) for run, path in zip(runs, snakemake.input.histories)}
-    bests = {run: read_json(path) for run, path in zip(runs, snakemake.input.best)}
+    runs = snakemake.params.runs
+    histories = {run: read_history(path) for run, path in paths.per_run(paths.TRAIN_HISTORY, runs).items()}
+    bests = {run: read_json(path) for run, path in paths.per_run(paths.TRAIN_BEST, runs).items()}
     figure = validation_loss_curves(histories, bests, "Validation loss per epoch of every variant and seed")
     save_figure(figure, snakemake.output.png, snakemake.output.svg)
 

@@ -63,3 +63,8 @@ def variant(name: str) -> Variant:
     if name not in REGISTRY:
         raise InputError(f"unknown model variant {name!r}; registered variants: {', '.join(REGISTRY)}")
     return REGISTRY[name]
+
+
+def compared_with(baseline: str, configured: list[str]) -> list[str]:
+    """The configured variants compared with ``baseline``, in the config's order: none where it is not trained."""
+    return [name for name in configured if name != baseline] if baseline in configured else []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from torchbasics.classifier import variants
 from torchbasics.classifier.compare import read_variants
 from torchbasics.classifier.evaluation_files import (
     read_confusion,
@@ -25,7 +26,7 @@ from torchbasics.classifier.evaluation_files import (
 )
 from torchbasics.classifier.history import read_history
 from torchbasics.classifier.replicates import worst_class_counts
-from torchbasics.core import settings
+from torchbasics.core import paths, settings
 from torchbasics.core.errors import InputError
 from torchbasics.core.io import atomic_path, read_json
 from torchbasics.denoise import norms
@@ -77,84 +78,38 @@ class Section:
     blocks: list = field(default_factory=list)
 
 
-# ------------------------------------------------------------------------------------- the files it reads
-
-# Every file the page reads, as the summary rule names them: a section comes only from files the current
-# config declares, never from whatever an earlier run left in results/.
+# ------------------------------------------------------------------------------------- the run it shows
 
 
-@dataclass
-class AutogradFiles:
-    summary: str
-    gradient_figure: str
-    convergence_figure: str
+@dataclass(frozen=True)
+class PageRun:
+    """What the page shows, as rule summary's params give it. The page reads every file where its rule writes it
+    (``paths``, under ``root``), and only files the current config declares: a section never comes from
+    whatever an earlier run left in results/."""
 
-
-@dataclass
-class DenoiseFiles:
-    best: str
-    table: str
-    contact_sheets: dict[str, str]  # norm -> figure
-    comparison_figure: str
-    psnr_heatmap: str | None = None  # None without a clean original: no PSNR to map
-    regions: str | None = None  # edge and flat PSNR of every setting; None without a clean original
-
-
-@dataclass
-class VariantFiles:
-    best: str
-    loss_figure: str
-    metrics: str
-    per_class: str
-    confusion: str
-    confusion_figure: str
-    confused_figure: str
-    history: str
-    predictions: str
-    val_per_class_by_epoch: str
-
-
-@dataclass
-class ComparisonFiles:
-    table: str
-    test: str
-    figure: str
-
-
-@dataclass
-class PairedFiles:
-    paired: str
-    test: str
-
-
-@dataclass
-class ReplicateFiles:
-    per_seed: str
-    variants: str
-    per_class: str
-    accuracy_figure: str
-    per_class_figure: str
-    paired: dict[str, PairedFiles] = field(default_factory=dict)  # by compared variant, in the config's order
-
-
-@dataclass
-class PageFiles:
-    autograd: AutogradFiles
-    denoise: DenoiseFiles
-    variants: dict[str, VariantFiles]  # in the config's order, of the seed shown in full
-    comparisons: dict[str, ComparisonFiles]  # by compared variant, in the config's order; empty for none
-    run_info: str
-    val_loss_figure: str | None = None  # every variant's validation loss on one axis
-    replicates: ReplicateFiles | None = None
-    shown_seed: int | None = None  # the seed of ``variants``, as the workflow chose it; the replicates name it
+    variants: list[str]  # in the config's order
+    baseline: str  # every other configured variant is compared with it
+    norms: list[str]  # the denoising norms, in the config's order
+    shown_seed: int  # the seed whose runs the page shows in full, as the workflow chose it
+    clean_reference: bool = True  # without a clean original: no PSNR to map, no regions to judge
     implementation: str = "fast"  # the training's code path, for the page's note on the method
+    root: Path = Path(".")
+
+    @property
+    def compared(self) -> list[str]:
+        return variants.compared_with(self.baseline, self.variants)
+
+    def file(self, pattern: str, **wildcards) -> Path:
+        """The file of ``pattern`` for this page: of the seed it shows in full and against its baseline, unless
+        ``wildcards`` say otherwise."""
+        return self.root / paths.fill(pattern, **{"seed": self.shown_seed, "baseline": self.baseline, **wildcards})
 
 
 # ---------------------------------------------------------------------------------------- the sections
 
 
-def autograd_sections(files: AutogradFiles) -> list[Section]:
-    summary = read_json(files.summary)
+def autograd_sections(run: PageRun) -> list[Section]:
+    summary = read_json(run.file(paths.AUTOGRAD_SUMMARY))
     return [
         Section(
             "1.1 b — the gradient at pi/4 by backward()",
@@ -178,9 +133,12 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
                     "over cos(x).",
                 ),
                 answers.sum_backward_answer(summary),
-                Figure(files.gradient_figure, "1.1 d: dz/dx by autograd (points) over cos(x) (line)."),
                 Figure(
-                    files.convergence_figure,
+                    run.file(paths.AUTOGRAD_GRADIENT_FIGURE.png),
+                    "1.1 d: dz/dx by autograd (points) over cos(x) (line).",
+                ),
+                Figure(
+                    run.file(paths.AUTOGRAD_CONVERGENCE_FIGURE.png),
                     "1.1 (not asked for): the largest error of the value and the gradient against the number of terms.",
                 ),
             ],
@@ -188,11 +146,11 @@ def autograd_sections(files: AutogradFiles) -> list[Section]:
     ]
 
 
-def denoise_sections(files: DenoiseFiles) -> list[Section]:
+def denoise_sections(run: PageRun) -> list[Section]:
     """1.2 b for the handout's reference norm and one "better or worse" section for each other configured norm,
     against the reference where both ran; the table and PSNRs whatever the norms."""
-    summary = read_json(files.best)
-    rows = read_results(files.table).to_dict("records")
+    summary = read_json(run.file(paths.DENOISE_BEST))
+    rows = read_results(run.file(paths.DENOISE_TABLE)).to_dict("records")
     noisy = summary.get("noisy") or {}
     judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
     table = Table(
@@ -218,25 +176,27 @@ def denoise_sections(files: DenoiseFiles) -> list[Section]:
     if reference in chosen:
         choosing.blocks.append(_chosen_setting(reference, chosen[reference], noisy, judged))
     choosing.blocks += [f"Criterion: {summary['criterion']}.", table]
-    if files.psnr_heatmap:
+    if run.clean_reference:
         choosing.blocks.append(
             Figure(
-                files.psnr_heatmap,
+                run.file(paths.DENOISE_PSNR_HEATMAP.png),
                 f"{norms.heading(configured)}: PSNR of every setting, rows lr, columns alpha, one panel per norm; the "
                 "best outlined.",
             )
         )
-    if reference in files.contact_sheets:
-        choosing.blocks.append(Figure(files.contact_sheets[reference], _contact_sheet_caption(reference, judged)))
+    if reference in run.norms:
+        choosing.blocks.append(_contact_sheet(run, reference, judged))
     sections = [choosing]
     for other in configured:
         if other != reference:
-            sections.append(_other_norm_section(files, chosen, other, noisy, judged))
-    sections[-1].blocks.append(Figure(files.comparison_figure, _comparison_caption(configured, judged)))
+            sections.append(_other_norm_section(run, chosen, other, noisy, judged))
+    sections[-1].blocks.append(
+        Figure(run.file(paths.DENOISE_COMPARISON_FIGURE.png), _comparison_caption(configured, judged))
+    )
     return sections
 
 
-def _other_norm_section(files: DenoiseFiles, chosen: dict, norm: str, noisy: dict, judged: bool) -> Section:
+def _other_norm_section(run: PageRun, chosen: dict, norm: str, noisy: dict, judged: bool) -> Section:
     """A norm other than the reference: its best setting, how it reads the handout, and how it compares."""
     section = Section(
         f"{norms.heading([norm])} — the {norm} variant: better or worse, and why",
@@ -246,18 +206,18 @@ def _other_norm_section(files: DenoiseFiles, chosen: dict, norm: str, noisy: dic
     if note:
         section.blocks.append(note)
     if norms.REFERENCE in chosen and judged:
-        section.blocks += _norm_comparison(files, chosen, norms.REFERENCE, norm)
-    if norm in files.contact_sheets:
-        section.blocks.append(Figure(files.contact_sheets[norm], _contact_sheet_caption(norm, judged)))
+        section.blocks += _norm_comparison(run, chosen, norms.REFERENCE, norm)
+    if norm in run.norms:
+        section.blocks.append(_contact_sheet(run, norm, judged))
     return section
 
 
-def _norm_comparison(files: DenoiseFiles, chosen: dict, reference: str, other: str) -> list:
+def _norm_comparison(run: PageRun, chosen: dict, reference: str, other: str) -> list:
     """1.2 c: ``other`` against the ``reference`` norm at their best settings, by region, and side by side at one
     setting."""
-    results = read_results(files.table)
+    results = read_results(run.file(paths.DENOISE_TABLE))
     results = results[results["norm"].isin([reference, other])]
-    regions = read_regions(files.regions) if files.regions else None
+    regions = read_regions(run.file(paths.DENOISE_REGIONS)) if run.clean_reference else None
     blocks = [answers.norm_verdict(chosen, reference, other)]
     if regions is not None:
         blocks.append(answers.regions_answer(chosen, regions, reference, other))
@@ -301,8 +261,11 @@ def _chosen_setting(norm: str, row: dict, noisy: dict, judged: bool) -> str:
     )
 
 
-def _contact_sheet_caption(norm: str, judged: bool) -> str:
-    return f"{norms.heading([norm])}, {norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}."
+def _contact_sheet(run: PageRun, norm: str, judged: bool) -> Figure:
+    return Figure(
+        run.file(paths.DENOISE_CONTACT_SHEET.png, norm=norm),
+        f"{norms.heading([norm])}, {norm}: rows lr, columns alpha, titled by {'PSNR' if judged else 'final loss'}.",
+    )
 
 
 def _comparison_caption(configured: list[str], judged: bool) -> str:
@@ -312,21 +275,19 @@ def _comparison_caption(configured: list[str], judged: bool) -> str:
     return f"{questions}: the noisy input and the grid's centre setting of each norm (no clean original to judge by)."
 
 
-def classifier_sections(
-    variants: dict[str, VariantFiles], comparisons: dict[str, ComparisonFiles], val_loss_figure: str | None = None
-) -> list[Section]:
-    sections = [_training_section(variants, val_loss_figure)]
-    for variant, files in variants.items():
-        sections.extend(_evaluation_sections(variant, files))
-    for files in comparisons.values():
-        sections.append(_comparison_section(files, variants))
+def classifier_sections(run: PageRun) -> list[Section]:
+    sections = [_training_section(run)]
+    for variant in run.variants:
+        sections.extend(_evaluation_sections(run, variant))
+    for variant in run.compared:
+        sections.append(_comparison_section(run, variant))
     return sections
 
 
-def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | None) -> Section:
+def _training_section(run: PageRun) -> Section:
     section = Section("2.0 f — training, and the epoch chosen by validation loss")
-    for variant, files in variants.items():
-        best = read_json(files.best)
+    for variant in run.variants:
+        best = read_json(run.file(paths.TRAIN_BEST, variant=variant))
         section.blocks.append(
             Paragraph(
                 Strong(variant),
@@ -336,21 +297,26 @@ def _training_section(variants: dict[str, VariantFiles], val_loss_figure: str | 
             )
         )
         section.blocks.append(
-            Figure(files.loss_figure, f"2.0 f, {variant}: training and validation loss per epoch, chosen epoch marked.")
-        )
-    if val_loss_figure:
-        section.blocks.append(
             Figure(
-                val_loss_figure,
-                "2.0 f: the validation loss of every variant per epoch, each variant's chosen epoch marked.",
+                run.file(paths.TRAIN_LOSS_FIGURE.png, variant=variant),
+                f"2.0 f, {variant}: training and validation loss per epoch, chosen epoch marked.",
             )
         )
+    section.blocks.append(
+        Figure(
+            run.file(paths.VAL_LOSS_FIGURE.png),
+            "2.0 f: the validation loss of every variant per epoch, each variant's chosen epoch marked.",
+        )
+    )
     return section
 
 
-def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
-    metrics = read_json(files.metrics)
-    per_class = read_per_class(files.per_class).to_dict("records")
+def _evaluation_sections(run: PageRun, variant: str) -> list[Section]:
+    def of(pattern: str) -> Path:
+        return run.file(pattern, variant=variant)
+
+    metrics = read_json(of(paths.EVAL_METRICS))
+    per_class = read_per_class(of(paths.EVAL_PER_CLASS)).to_dict("records")
     class_table = Table(
         ["class", "images", "accuracy", "95% interval"],
         [
@@ -358,7 +324,7 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
             for row in per_class
         ],
     )
-    confusion = read_confusion(files.confusion)
+    confusion = read_confusion(of(paths.EVAL_CONFUSION))
     worst, partner = metrics["worst_class"], metrics["most_confused_with"]
     confusion_table = Table(
         ["true \\ predicted", *confusion.columns],
@@ -380,7 +346,7 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
             [
                 "Row i, column j: the fraction of test images of class i predicted as class j.",
                 confusion_table,
-                Figure(files.confusion_figure, f"2.0 g iii, {variant}: the labelled confusion matrix."),
+                Figure(of(paths.EVAL_CONFUSION_FIGURE.png), f"2.0 g iii, {variant}: the labelled confusion matrix."),
             ],
         ),
         Section(
@@ -395,13 +361,16 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
                 ),
                 "What causes the poor performance, from this run's evidence:",
                 answers.mutual_confusion_answer(confusion, worst, partner),
-                answers.confidence_answer(read_predictions(files.predictions), worst, partner),
+                answers.confidence_answer(read_predictions(of(paths.EVAL_PREDICTIONS)), worst, partner),
                 answers.pair_over_epochs_answer(
-                    read_val_per_class_by_epoch(files.val_per_class_by_epoch), worst, partner, metrics["chosen_epoch"]
+                    read_val_per_class_by_epoch(of(paths.VAL_PER_CLASS_BY_EPOCH)),
+                    worst,
+                    partner,
+                    metrics["chosen_epoch"],
                 ),
-                answers.undertraining_answer(read_history(files.history)),
+                answers.undertraining_answer(read_history(of(paths.TRAIN_HISTORY))),
                 Figure(
-                    files.confused_figure,
+                    of(paths.EVAL_CONFUSED_FIGURE.png),
                     f"2.0 g iv, {variant}: test images of {worst} predicted as {partner}, most confident first.",
                 ),
             ],
@@ -409,9 +378,9 @@ def _evaluation_sections(variant: str, files: VariantFiles) -> list[Section]:
     ]
 
 
-def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles]) -> Section:
-    test = read_json(files.test)
-    rows = read_variants(files.table).to_dict("records")
+def _comparison_section(run: PageRun, compared: str) -> Section:
+    test = read_json(run.file(paths.COMPARE_MCNEMAR, variant=compared))
+    rows = read_variants(run.file(paths.COMPARE_TABLE, variant=compared)).to_dict("records")
     table = Table(
         ["variant", "test accuracy", "chosen epoch", "validation loss"],
         [[row["variant"], pct(row["test_accuracy"]), row["chosen_epoch"], _num(row["val_loss"], 4)] for row in rows],
@@ -427,9 +396,13 @@ def _comparison_section(files: ComparisonFiles, variants: dict[str, VariantFiles
             "not account for the randomness of training (another seed trains other networks), which only replicates "
             "over seeds measure (the section over the seeds below).",
             answers.faster_fit_answer(
-                {name: read_history(variants[name].history) for name in (baseline, variant)}, baseline, variant
+                {name: read_history(run.file(paths.TRAIN_HISTORY, variant=name)) for name in (baseline, variant)},
+                baseline,
+                variant,
             ),
-            Figure(files.figure, "2.0 h: per-class test accuracy of both variants."),
+            Figure(
+                run.file(paths.COMPARE_FIGURE.png, variant=compared), "2.0 h: per-class test accuracy of both variants."
+            ),
         ],
     )
 
@@ -439,16 +412,16 @@ def _seeds_command(seeds: list[int]) -> str:
     return f"--config 'seeds=[{', '.join(map(str, seeds))}]'"
 
 
-def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
-    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell.
-
-    ``shown_seed``: the seed whose runs the sections above show in full, as the workflow chose it.
-    """
-    per_seed = pd.read_csv(files.per_seed)
-    summary = pd.read_csv(files.variants)
+def replicates_section(run: PageRun) -> Section:
+    """2.0 g, h over the seeds: what holds across training replicates, and what one run cannot tell."""
+    shown_seed = run.shown_seed
+    per_seed = pd.read_csv(run.file(paths.REPLICATES_PER_SEED))
+    summary = pd.read_csv(run.file(paths.REPLICATES_VARIANTS))
     seeds = sorted(per_seed["seed"].unique().tolist())
     if shown_seed not in seeds:
-        raise InputError(f"{files.per_seed}: no run of seed {shown_seed}, the seed the page shows in full")
+        raise InputError(
+            f"{run.file(paths.REPLICATES_PER_SEED)}: no run of seed {shown_seed}, the seed the page shows in full"
+        )
     section = Section(f"2.0 g, h over the seeds — {len(seeds)} training replicate{'s' * (len(seeds) > 1)}")
     if len(seeds) == 1:
         section.blocks.append(
@@ -494,11 +467,20 @@ def replicates_section(files: ReplicateFiles, shown_seed: int) -> Section:
         )
     section.blocks.append(_worst_class_statement(per_seed))
     configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
-    for paired in files.paired.values():
-        section.blocks.append(_paired_statement(read_json(paired.test), pd.read_csv(paired.paired), configured_seeds))
-    section.blocks.append(Figure(files.accuracy_figure, "2.0 g, h: test accuracy of every seed, mean and interval."))
+    for variant in run.compared:
+        test = read_json(run.file(paths.REPLICATES_PAIRED_TEST, variant=variant))
+        paired = pd.read_csv(run.file(paths.REPLICATES_PAIRED, variant=variant))
+        section.blocks.append(_paired_statement(test, paired, configured_seeds))
     section.blocks.append(
-        Figure(files.per_class_figure, "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.")
+        Figure(
+            run.file(paths.REPLICATES_ACCURACY_FIGURE.png), "2.0 g, h: test accuracy of every seed, mean and interval."
+        )
+    )
+    section.blocks.append(
+        Figure(
+            run.file(paths.REPLICATES_PER_CLASS_FIGURE.png),
+            "2.0 g ii: per-class test accuracy, mean and 95% interval over the seeds.",
+        )
     )
     return section
 
@@ -583,25 +565,25 @@ def _next_seeds(seeds: list[int], count: int) -> list[int]:
     return [seed for seed in candidates if seed not in seeds][: max(count, 0)]
 
 
-def problems_section(files: PageFiles) -> Section:
+def problems_section(run: PageRun) -> Section:
     """Problems and surprises: the conditions this run's files show, then the fixed notes on the method."""
     found = []
-    denoise_summary = read_json(files.denoise.best)
+    denoise_summary = read_json(run.file(paths.DENOISE_BEST))
     if (denoise_summary.get("noisy") or {}).get("psnr") is not None:  # judged only against a clean original
-        results, chosen = read_results(files.denoise.table), denoise_summary["best"]
+        results, chosen = read_results(run.file(paths.DENOISE_TABLE)), denoise_summary["best"]
         found += answers.grid_edge_settings(results, chosen)
         found += answers.lr_insensitive_norms(results, chosen)
         found += answers.metric_disagreements(results, chosen)
         reference = norms.REFERENCE
         if reference in chosen:
             found += [answers.norm_disagreement(chosen, reference, other) for other in chosen if other != reference]
-    for variant, variant_files in files.variants.items():
-        found.append(answers.last_epoch_chosen(variant, read_json(variant_files.best)))
-        metrics = read_json(variant_files.metrics)
+    for variant in run.variants:
+        found.append(answers.last_epoch_chosen(variant, read_json(run.file(paths.TRAIN_BEST, variant=variant))))
+        metrics = read_json(run.file(paths.EVAL_METRICS, variant=variant))
         found.append(
             answers.both_ways_pairs(
                 variant,
-                read_confusion(variant_files.confusion),
+                read_confusion(run.file(paths.EVAL_CONFUSION, variant=variant)),
                 metrics["worst_class"],
                 metrics["most_confused_with"],
             )
@@ -618,7 +600,7 @@ def problems_section(files: PageFiles) -> Section:
             checked,
             BulletList(found) if found else "None of these showed up in this run.",
             "About the method (fixed notes on how the pipeline reads the handout):",
-            BulletList(answers.method_notes(files.implementation, list(denoise_summary["best"]))),
+            BulletList(answers.method_notes(run.implementation, list(denoise_summary["best"]))),
         ],
     )
 
@@ -661,14 +643,14 @@ def _num(value: float | None, digits: int) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
 
 
-def build_sections(files: PageFiles) -> list[Section]:
+def build_sections(run: PageRun) -> list[Section]:
     return [
-        *autograd_sections(files.autograd),
-        *denoise_sections(files.denoise),
-        *classifier_sections(files.variants, files.comparisons, files.val_loss_figure),
-        *([replicates_section(files.replicates, files.shown_seed)] if files.replicates else []),
-        problems_section(files),
-        provenance_section(read_json(files.run_info)),
+        *autograd_sections(run),
+        *denoise_sections(run),
+        *classifier_sections(run),
+        replicates_section(run),
+        problems_section(run),
+        provenance_section(read_json(run.file(paths.RUN_INFO))),
     ]
 
 
@@ -752,8 +734,8 @@ STYLE = (
 )
 
 
-def write_summary(files: PageFiles, markdown_out: str | Path, html_out: str | Path) -> None:
-    sections = build_sections(files)
+def write_summary(run: PageRun, markdown_out: str | Path, html_out: str | Path) -> None:
+    sections = build_sections(run)
     with atomic_path(markdown_out) as tmp:
         tmp.write_text(to_markdown(sections, Path(markdown_out).parent))
     with atomic_path(html_out) as tmp:

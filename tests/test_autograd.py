@@ -9,7 +9,7 @@ from conftest import REPO
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from torchbasics.autograd import autograd, plots
+from torchbasics.autograd import autograd, autograd_files, plots
 from torchbasics.core.errors import InputError
 from torchbasics.core.figures import save_figure
 
@@ -67,7 +67,7 @@ def test_uniform_points_are_seeded_and_inside_the_interval():
 def test_gradient_study_rows_and_summary(device):
     study = autograd.gradient_study(10, 100, 546, "float32", device)
     rows = study.rows()
-    assert len(rows) == 100 and list(rows[0]) == autograd.GRADIENT_COLUMNS
+    assert len(rows) == 100 and list(rows[0]) == autograd_files.GRADIENT_COLUMNS
     for row in rows:
         assert row["cos_x"] == pytest.approx(math.cos(row["x"]), abs=1e-6)
         assert row["abs_error"] == pytest.approx(abs(row["dzdx"] - row["cos_x"]))
@@ -121,14 +121,14 @@ def test_schema_refuses_bad_settings(section):
 
 def test_figures_render_from_the_tables(tmp_path):
     study = autograd.gradient_study(6, 20, 0, "float64", "cpu")
-    autograd.write_gradients(tmp_path / "gradients.csv", study.rows())
+    autograd_files.write_gradients(tmp_path / "gradients.csv", study.rows())
     convergence = [row for dtype in autograd.DTYPES for row in autograd.convergence(5, 51, dtype, "cpu")]
-    autograd.write_convergence(tmp_path / "convergence.csv", convergence)
-    assert autograd.read_gradients(tmp_path / "gradients.csv").to_dict("records") == study.rows()
-    assert autograd.read_convergence(tmp_path / "convergence.csv").to_dict("records") == convergence
+    autograd_files.write_convergence(tmp_path / "convergence.csv", convergence)
+    assert autograd_files.read_gradients(tmp_path / "gradients.csv").to_dict("records") == study.rows()
+    assert autograd_files.read_convergence(tmp_path / "convergence.csv").to_dict("records") == convergence
     figures = {
-        "gradient": plots.gradient_figure(autograd.read_gradients(tmp_path / "gradients.csv"), 6),
-        "convergence": plots.convergence_figure(autograd.read_convergence(tmp_path / "convergence.csv")),
+        "gradient": plots.gradient_figure(autograd_files.read_gradients(tmp_path / "gradients.csv"), 6),
+        "convergence": plots.convergence_figure(autograd_files.read_convergence(tmp_path / "convergence.csv")),
     }
     for name, figure in figures.items():
         save_figure(figure, tmp_path / f"{name}.png", tmp_path / f"{name}.svg")

@@ -226,7 +226,7 @@ def evaluation_inputs(tmp_path):
         save_made_checkpoint(checkpoints[-1], epoch)
     write_json(
         tmp_path / "best.json",
-        {"variant": "plain", "epoch": 2, "val_loss": 1.0, "val_accuracy": 0.5, "checkpoint": checkpoints[1]},
+        best_record("plain", checkpoints),
     )
     return tmp_path, checkpoints
 
@@ -239,6 +239,20 @@ def outputs_in(folder, variant="plain"):
         predictions=folder / variant / "predictions.csv",
         confused_images=folder / variant / "confused_images.npz",
     )
+
+
+def best_record(variant, checkpoints):
+    """best.json of a made-up run of ``variant`` that chose its second epoch."""
+    return {
+        "variant": variant,
+        "epoch": 2,
+        "val_loss": 1.0,
+        "val_accuracy": 0.5,
+        "train_loss": 1.1,
+        "checkpoint": checkpoints[1],
+        "rule": "lowest validation loss",
+        "epochs": len(checkpoints),
+    }
 
 
 def evaluate(folder, checkpoints, variant="plain", best="best.json"):
@@ -288,7 +302,7 @@ def test_evaluation_refuses_a_corrupt_checkpoint_and_writes_nothing(evaluation_i
 
 def test_evaluation_refuses_a_checkpoint_of_the_other_variant(evaluation_inputs):
     folder, checkpoints = evaluation_inputs
-    write_json(folder / "residual_best.json", {"variant": "residual", "epoch": 2, "checkpoint": checkpoints[1]})
+    write_json(folder / "residual_best.json", best_record("residual", checkpoints))
     with pytest.raises(InputError, match="holds the 'plain' variant, but 'residual' was asked for"):
         evaluate(folder, checkpoints, variant="residual", best="residual_best.json")
 

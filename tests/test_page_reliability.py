@@ -211,12 +211,27 @@ def write_evaluation(root, variant: str, seed: int) -> None:
     worst, partner = STARS, TICK
     write_json(
         at(paths.TRAIN_BEST),
-        {"epochs": 2, "epoch": 2, "val_loss": 1.1, "val_accuracy": 0.5, "rule": "lowest validation loss"},
+        {
+            "variant": variant,
+            "epochs": 2,
+            "epoch": 2,
+            "val_loss": 1.1,
+            "val_accuracy": 0.5,
+            "train_loss": 1.0,
+            "checkpoint": str(at(paths.epoch_checkpoint(2))),
+            "rule": "lowest validation loss",
+        },
     )
     write_json(
         at(paths.EVAL_METRICS),
         {
+            "variant": variant,
             "chosen_epoch": 2,
+            "checkpoint": str(at(paths.epoch_checkpoint(2))),
+            "training_seed": seed,
+            "training_device": "cpu",
+            "training_precision": "float32",
+            "training_threads": 1,
             "n_test": 40,
             "device": "cpu",
             "accuracy": 0.5,

@@ -19,12 +19,23 @@ def write_run(folder, variant, seed, accuracy, worst="cat", per_class=(0.3, 0.5,
     run = folder / variant / f"seed{seed}"
     run.mkdir(parents=True)
     metrics = {
-        "accuracy": accuracy,
-        "test_loss": 1.0 - accuracy,
+        "variant": variant,
         "chosen_epoch": 3,
+        "checkpoint": f"results/train/{variant}/seed{seed}/epoch_03.pt",
+        "device": "cpu",
+        "training_seed": seed,
+        "training_device": "cpu",
+        "training_precision": "float32",
+        "training_threads": 1,
+        "n_test": 30,
+        "accuracy": accuracy,
+        "ci95_low": accuracy - 0.1,
+        "ci95_high": accuracy + 0.1,
+        "test_loss": 1.0 - accuracy,
         "worst_class": worst,
         "worst_class_accuracy": min(per_class),
         "most_confused_with": "dog",
+        "confused_fraction": 0.2,
     }
     (run / "metrics.json").write_text(json.dumps(metrics))
     pd.DataFrame({"class": CLASSES, "n": 10, "accuracy": per_class}).to_csv(run / "per_class.csv", index=False)

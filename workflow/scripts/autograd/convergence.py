@@ -2,7 +2,7 @@
 
 import logging
 
-from torchbasics.autograd import autograd
+from torchbasics.autograd import autograd, autograd_files
 from torchbasics.core.runtime import resolve_device, run_script
 
 
@@ -14,7 +14,7 @@ def main(snakemake):
         for dtype in autograd.DTYPES
         for row in autograd.convergence(params.max_terms, params.n_points, dtype, device)
     ]
-    autograd.write_convergence(snakemake.output.table, rows)
+    autograd_files.write_convergence(snakemake.output.table, rows)
     for row in rows:
         if row["n_terms"] == params.max_terms:
             logging.getLogger("torchbasics").info(

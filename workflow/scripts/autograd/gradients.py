@@ -2,8 +2,7 @@
 
 import logging
 
-from torchbasics.autograd import autograd
-from torchbasics.core.io import write_json
+from torchbasics.autograd import autograd, autograd_files
 from torchbasics.core.runtime import resolve_device, run_script
 
 
@@ -11,9 +10,9 @@ def main(snakemake):
     params = snakemake.params
     device = resolve_device(snakemake.config["autograd"]["device"])  # not a param: it changes no result
     study = autograd.gradient_study(params.n_terms, params.n_points, params.seed, params.dtype, device)
-    autograd.write_gradients(snakemake.output.table, study.rows())
+    autograd_files.write_gradients(snakemake.output.table, study.rows())
     summary = study.summary(device)
-    write_json(snakemake.output.summary, summary)
+    autograd_files.write_summary(snakemake.output.summary, summary)
     logging.getLogger("torchbasics").info(
         "dz/dx at pi/4 = %.9f (error %.2g); max error over %d points %.2g on %s",
         summary["gradient_at_quarter_pi"],

@@ -4,7 +4,7 @@ last epoch of one run."""
 import torch
 
 from torchbasics.classifier.evaluate import epochs_to_follow, run_val_per_class_by_epoch
-from torchbasics.core.io import read_json
+from torchbasics.classifier.history import read_best
 from torchbasics.core.runtime import claim_device, run_script
 
 
@@ -12,7 +12,7 @@ def main(snakemake):
     torch.set_num_threads(snakemake.threads)
     # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
     device, gpu_claim = claim_device(snakemake.config["eval"]["device"])  # held while evaluating
-    best = read_json(snakemake.input.best)
+    best = read_best(snakemake.input.best)
     run_val_per_class_by_epoch(
         snakemake.input.npz,
         snakemake.params.split,

@@ -3,7 +3,6 @@
 import pandas as pd
 
 from torchbasics.core.figures import save_figure
-from torchbasics.core.io import read_json
 from torchbasics.core.runtime import run_script
 from torchbasics.data import images
 from torchbasics.denoise import denoise_files, plots
@@ -25,7 +24,7 @@ def contact_sheet(snakemake):
 
 
 def comparison(snakemake):
-    summary = read_json(snakemake.input.best)
+    summary = denoise_files.read_best(snakemake.input.best)
     noisy_psnr = summary["noisy"]["psnr"]
     panels = [
         (

@@ -2,7 +2,6 @@
 
 import pandas as pd
 
-from torchbasics.core.io import write_json
 from torchbasics.core.runtime import run_script
 from torchbasics.data import images
 from torchbasics.denoise import denoise, denoise_files, quality
@@ -14,7 +13,7 @@ def main(snakemake):
     reference = denoise.to_tensor(images.load_rgb(clean_path))[0] if clean_path else None
     noisy_quality = quality.measure(denoise.to_tensor(images.load_rgb(snakemake.input.noisy))[0], reference)
     denoise_files.write_results(snakemake.output.table, results)
-    write_json(snakemake.output.best, denoise.summarise(results, noisy_quality))
+    denoise_files.write_best(snakemake.output.best, denoise.summarise(results, noisy_quality))
 
 
 run_script(snakemake, main)

@@ -11,15 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
 import torch
 
+from torchbasics.autograd.autograd_files import GRADIENT_COLUMNS
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import read_table, write_table
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-GRADIENT_COLUMNS = ["x", "dzdx", "cos_x", "abs_error"]
-CONVERGENCE_COLUMNS = ["n_terms", "dtype", "max_value_error", "max_gradient_error"]
 
 
 def sin_taylor(x: torch.Tensor, n_terms: int) -> torch.Tensor:
@@ -139,20 +136,3 @@ def convergence(max_terms: int, n_points: int, dtype: str, device: str) -> list[
 
 
 # ------------------------------------------------------------------------------------------- the tables
-
-
-def write_gradients(path, rows: list[dict]) -> None:
-    write_table(path, pd.DataFrame(rows, columns=GRADIENT_COLUMNS))
-
-
-def read_gradients(path) -> pd.DataFrame:
-    return read_table(path, GRADIENT_COLUMNS, "a gradient table", numbers=GRADIENT_COLUMNS)
-
-
-def write_convergence(path, rows: list[dict]) -> None:
-    write_table(path, pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS))
-
-
-def read_convergence(path) -> pd.DataFrame:
-    numbers = [column for column in CONVERGENCE_COLUMNS if column != "dtype"]
-    return read_table(path, CONVERGENCE_COLUMNS, "a convergence table", numbers=numbers)

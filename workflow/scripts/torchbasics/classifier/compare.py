@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from torchbasics.classifier.evaluation_files import read_predictions
+from torchbasics.classifier.evaluation_files import read_metrics, read_predictions
+from torchbasics.classifier.history import read_best
 from torchbasics.classifier.stats import mcnemar_exact
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import read_json, read_table, write_json, write_table
+from torchbasics.core.io import read_record, read_table, write_record, write_table
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,21 @@ def paired_correctness(
     first_right = (first["true"] == first["predicted"]).to_numpy()
     second_right = (paired["true"] == paired["predicted"]).to_numpy()
     return first_right, second_right
+
+
+# mcnemar.json: McNemar's test of a compared variant against the baseline on one seed's test images
+# (``mcnemar_summary``); it also counts the images only one of them got right, as only_<name>_correct.
+MCNEMAR_FIELDS = (
+    "baseline",
+    "variant",
+    "n_pairs",
+    "both_correct",
+    "both_wrong",
+    "p_value",
+    "alpha",
+    "significant",
+    "conclusion",
+)
 
 
 def mcnemar_summary(
@@ -124,10 +140,14 @@ def run_comparison(
     )
     summary = mcnemar_summary(first_right, second_right, names)
     rows = [
-        variant_row(name, read_json(metrics_path), read_json(best_path), summary if position else None)
+        variant_row(name, read_metrics(metrics_path), read_best(best_path), summary if position else None)
         for position, (name, metrics_path, best_path) in enumerate(zip(names, metrics, bests))
     ]
     write_variants(table, rows)
-    write_json(test, summary)
+    write_record(test, summary, MCNEMAR_FIELDS)
     log.info("%s", summary["conclusion"])
     return summary
+
+
+def read_mcnemar(path) -> dict:
+    return read_record(path, MCNEMAR_FIELDS, "a McNemar test (mcnemar.json)")

@@ -18,11 +18,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from torchbasics.classifier import history
 from torchbasics.classifier.evaluation_files import (
     VAL_PER_CLASS_BY_EPOCH_COLUMNS,
     EvalOutputs,
     write_confused_images,
     write_confusion,
+    write_metrics,
     write_per_class,
     write_predictions,
     write_val_per_class_by_epoch,
@@ -30,7 +32,6 @@ from torchbasics.classifier.evaluation_files import (
 from torchbasics.classifier.models import model_from_checkpoint, predict_logits, to_fast_layout
 from torchbasics.classifier.stats import wilson_interval
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import read_json, write_json
 from torchbasics.data.cifar10 import Split, load_splits
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def confused_image_arrays(result: Predictions, split: Split, worst: int, confuse
 
 def read_best(best_path: str | Path, variant: str, checkpoints: list[str]) -> dict:
     """best.json, checked to be this variant's and to name one of this run's checkpoints."""
-    best = read_json(best_path)
+    best = history.read_best(best_path)
     if best.get("variant") != variant:
         raise InputError(f"{best_path} chooses an epoch of {best.get('variant')!r}, not of {variant!r}")
     if best.get("checkpoint") not in [str(path) for path in checkpoints]:
@@ -220,7 +221,7 @@ def run_evaluation(
     write_confused_images(
         outputs.confused_images, confused_image_arrays(result, test, analysis.worst, analysis.confused_with, n_confused)
     )
-    write_json(outputs.metrics, metrics)
+    write_metrics(outputs.metrics, metrics)
     log.info(
         "%s: test accuracy %.4f, worst class %s (%.3f), most often taken for %s (%.3f)",
         variant,

@@ -13,8 +13,28 @@ import numpy as np
 import pandas as pd
 
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import as_numbers, atomic_path, read_table, write_table
+from torchbasics.core.io import as_numbers, atomic_path, read_record, read_table, write_record, write_table
 
+# metrics.json: the chosen epoch's test results, and the run that trained it (``evaluate.run_evaluation``).
+METRICS_FIELDS = (
+    "variant",
+    "chosen_epoch",
+    "checkpoint",
+    "device",
+    "training_seed",
+    "training_device",
+    "training_precision",
+    "training_threads",
+    "n_test",
+    "accuracy",
+    "ci95_low",
+    "ci95_high",
+    "test_loss",
+    "worst_class",
+    "worst_class_accuracy",
+    "most_confused_with",
+    "confused_fraction",
+)
 PER_CLASS_COLUMNS = ("class", "n", "correct", "accuracy", "ci95_low", "ci95_high")
 PREDICTION_COLUMNS = ("index", "true", "predicted", "confidence")
 # Each class's validation accuracy at some epochs of a run (the first, the chosen, the last), a row per (epoch, class).
@@ -90,3 +110,11 @@ def read_confused_images(path: str | Path) -> dict:
             return {key: data[key] for key in data.files}
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: unreadable confused-images file ({error})") from error
+
+
+def write_metrics(path, metrics: dict) -> None:
+    write_record(path, metrics, METRICS_FIELDS)
+
+
+def read_metrics(path) -> dict:
+    return read_record(path, METRICS_FIELDS, "an evaluation's metrics")

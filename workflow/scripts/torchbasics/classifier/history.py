@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import read_table, table_rows, write_table
+from torchbasics.core.io import read_record, read_table, table_rows, write_record, write_table
 
 # One row per completed epoch. seconds: the epoch's wall time (training and validation); images_per_s: training
 # images per second of the training pass (augmentation included); device, precision and threads: how it ran
@@ -28,6 +28,8 @@ HISTORY_COLUMNS = (
 )
 TEXT_COLUMNS = ("device", "precision")
 SELECTION_RULE = "lowest validation loss; ties go to the earlier epoch"
+# best.json: the epoch chosen by ``SELECTION_RULE`` and its checkpoint (``selection_summary``).
+BEST_FIELDS = ("variant", "epoch", "val_loss", "val_accuracy", "train_loss", "checkpoint", "rule", "epochs")
 
 
 def write_history(path: str | Path, rows: list[dict]) -> None:
@@ -70,3 +72,11 @@ def selection_summary(variant: str, history: pd.DataFrame, checkpoints: list[str
         "rule": SELECTION_RULE,
         "epochs": len(history),
     }
+
+
+def write_best(path, best: dict) -> None:
+    write_record(path, best, BEST_FIELDS)
+
+
+def read_best(path) -> dict:
+    return read_record(path, BEST_FIELDS, "a chosen epoch (best.json)")

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from torchbasics.classifier.evaluation_files import read_metrics
 from torchbasics.classifier.power import POWER_TARGET, seeds_needed
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import read_json, read_table, write_json, write_table
+from torchbasics.core.io import read_record, read_table, write_record, write_table
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE  # the paired t-test's level, matching the 95% interval it is reported with
@@ -70,10 +71,7 @@ def per_seed_table(metrics_files: dict[tuple[str, int], str | Path]) -> pd.DataF
     """One row per (variant, seed) from its metrics.json, in the order given."""
     rows = []
     for (variant, seed), path in metrics_files.items():
-        metrics = read_json(path)
-        missing = [key for key in METRICS_KEYS.values() if key not in metrics]
-        if missing:
-            raise InputError(f"{path}: not an evaluation's metrics: {', '.join(missing)} missing")
+        metrics = read_metrics(path)
         rows.append({"variant": variant, "seed": seed} | {column: metrics[key] for column, key in METRICS_KEYS.items()})
     return pd.DataFrame(rows, columns=PER_SEED_COLUMNS)
 
@@ -130,6 +128,25 @@ def paired_differences(per_seed: pd.DataFrame, baseline: str, other: str) -> pd.
     paired = paired.reset_index()
     paired["difference"] = paired[other] - paired[baseline]
     return paired[["seed", baseline, other, "difference"]]
+
+
+# paired_test.json: a compared variant minus the baseline over the seeds (``paired_test``).
+PAIRED_TEST_FIELDS = (
+    "baseline",
+    "other",
+    "n_seeds",
+    "difference_mean",
+    "difference_sd",
+    "ci95_low",
+    "ci95_high",
+    "ci95_clipped",
+    "t_test_p_value",
+    "exceeds_seed_spread",
+    "other_better_in",
+    "seeds_needed_80",
+    "seeds_needed_80_reason",
+    "seeds_needed_80_inputs",
+)
 
 
 def paired_test(paired: pd.DataFrame, baseline: str, other: str) -> dict:
@@ -212,4 +229,8 @@ def write_paired_comparison(
     per_seed = read_table(per_seed_path, PER_SEED_COLUMNS, "a per-seed table", numbers=["seed", "test_accuracy"])
     paired = paired_differences(per_seed, baseline, other)
     write_table(paired_out, paired)
-    write_json(test_out, paired_test(paired, baseline, other))
+    write_record(test_out, paired_test(paired, baseline, other), PAIRED_TEST_FIELDS)
+
+
+def read_paired_test(path) -> dict:
+    return read_record(path, PAIRED_TEST_FIELDS, "a paired test over seeds (paired_test.json)")

@@ -83,6 +83,32 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text())
 
 
+def write_record(target: str | os.PathLike, record: dict, fields: Iterable[str]) -> None:
+    """Write a JSON record that holds (at least) the ``fields`` its owner declares, atomically."""
+    missing = [field for field in fields if field not in record]
+    if missing:
+        raise ValueError(f"{target}: the record lacks its declared field(s) {', '.join(missing)}")
+    write_json(target, record)
+
+
+def read_record(path: str | os.PathLike, fields: Iterable[str], what: str) -> dict:
+    """The JSON record at ``path``, checked to hold (at least) ``fields``; ``what`` names it in errors.
+
+    A JSON record has one owner, the module of the stage that writes it, which declares its fields and reads it
+    through here for every other module, as tables go through ``read_table``.
+    """
+    try:
+        record = read_json(path)
+    except (OSError, ValueError) as error:  # json's decode errors are ValueErrors
+        raise InputError(f"{path}: cannot read {what} ({error})") from error
+    if not isinstance(record, dict):
+        raise InputError(f"{path}: not {what}: a JSON object was expected")
+    missing = [field for field in fields if field not in record]
+    if missing:
+        raise InputError(f"{path}: not {what}: {', '.join(missing)} missing")
+    return record
+
+
 # The cells read as missing: empty (how a missing value is written) and nan (a number that is not one, such as
 # the loss of a diverged epoch). pandas' longer default list would also turn words like "None" or "NA" into NaN.
 MISSING_CELLS = ("", "nan", "NaN")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from torchbasics.core.io import read_table, write_table
+from torchbasics.core.io import read_record, read_table, write_record, write_table
 
 RESULT_COLUMNS = [
     "norm",
@@ -23,6 +23,9 @@ RESULT_COLUMNS = [
 ]
 RESULT_NUMBERS = ["lr", "alpha", "iterations", "final_loss", "psnr", "ssim", "seconds"]
 LOSS_COLUMNS = ["norm", "lr", "alpha", "iteration", "loss"]
+# best.json: each norm's chosen setting, the noisy input's quality and how the choice was made
+# (``denoise.summarise``).
+BEST_FIELDS = ("criterion", "noisy", "best", "better_norm")
 
 
 def write_results(path, results: list[dict] | pd.DataFrame) -> None:
@@ -41,3 +44,11 @@ def write_losses(path, rows: list[dict]) -> None:
 
 def read_losses(path) -> pd.DataFrame:
     return read_table(path, LOSS_COLUMNS, "a denoising loss table", numbers=["lr", "alpha", "iteration", "loss"])
+
+
+def write_best(path, summary: dict) -> None:
+    write_record(path, summary, BEST_FIELDS)
+
+
+def read_best(path) -> dict:
+    return read_record(path, BEST_FIELDS, "a denoising summary (best.json)")

@@ -16,20 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from torchbasics.autograd import autograd_files
 from torchbasics.classifier import variants
-from torchbasics.classifier.compare import read_variants
+from torchbasics.classifier.compare import read_mcnemar, read_variants
 from torchbasics.classifier.evaluation_files import (
     read_confusion,
+    read_metrics,
     read_per_class,
     read_predictions,
     read_val_per_class_by_epoch,
 )
-from torchbasics.classifier.history import read_history
-from torchbasics.classifier.replicates import worst_class_counts
+from torchbasics.classifier.history import read_best, read_history
+from torchbasics.classifier.replicates import read_paired_test, worst_class_counts
 from torchbasics.core import paths, settings
 from torchbasics.core.errors import InputError
 from torchbasics.core.io import atomic_path, read_json
-from torchbasics.denoise import norms
+from torchbasics.denoise import denoise_files, norms
 from torchbasics.denoise.denoise_files import read_results
 from torchbasics.denoise.regions import read_regions
 from torchbasics.report import answers
@@ -109,7 +111,7 @@ class PageRun:
 
 
 def autograd_sections(run: PageRun) -> list[Section]:
-    summary = read_json(run.file(paths.AUTOGRAD_SUMMARY))
+    summary = autograd_files.read_summary(run.file(paths.AUTOGRAD_SUMMARY))
     return [
         Section(
             "1.1 b — the gradient at pi/4 by backward()",
@@ -149,7 +151,7 @@ def autograd_sections(run: PageRun) -> list[Section]:
 def denoise_sections(run: PageRun) -> list[Section]:
     """1.2 b for the handout's reference norm and one "better or worse" section for each other configured norm,
     against the reference where both ran; the table and PSNRs whatever the norms."""
-    summary = read_json(run.file(paths.DENOISE_BEST))
+    summary = denoise_files.read_best(run.file(paths.DENOISE_BEST))
     rows = read_results(run.file(paths.DENOISE_TABLE)).to_dict("records")
     noisy = summary.get("noisy") or {}
     judged = noisy.get("psnr") is not None  # PSNR needs the clean original; without it nothing is "best"
@@ -287,7 +289,7 @@ def classifier_sections(run: PageRun) -> list[Section]:
 def _training_section(run: PageRun) -> Section:
     section = Section("2.0 f — training, and the epoch chosen by validation loss")
     for variant in run.variants:
-        best = read_json(run.file(paths.TRAIN_BEST, variant=variant))
+        best = read_best(run.file(paths.TRAIN_BEST, variant=variant))
         section.blocks.append(
             Paragraph(
                 Strong(variant),
@@ -315,7 +317,7 @@ def _evaluation_sections(run: PageRun, variant: str) -> list[Section]:
     def of(pattern: str) -> Path:
         return run.file(pattern, variant=variant)
 
-    metrics = read_json(of(paths.EVAL_METRICS))
+    metrics = read_metrics(of(paths.EVAL_METRICS))
     per_class = read_per_class(of(paths.EVAL_PER_CLASS)).to_dict("records")
     class_table = Table(
         ["class", "images", "accuracy", "95% interval"],
@@ -379,7 +381,7 @@ def _evaluation_sections(run: PageRun, variant: str) -> list[Section]:
 
 
 def _comparison_section(run: PageRun, compared: str) -> Section:
-    test = read_json(run.file(paths.COMPARE_MCNEMAR, variant=compared))
+    test = read_mcnemar(run.file(paths.COMPARE_MCNEMAR, variant=compared))
     rows = read_variants(run.file(paths.COMPARE_TABLE, variant=compared)).to_dict("records")
     table = Table(
         ["variant", "test accuracy", "chosen epoch", "validation loss"],
@@ -468,7 +470,7 @@ def replicates_section(run: PageRun) -> Section:
     section.blocks.append(_worst_class_statement(per_seed))
     configured_seeds = per_seed["seed"].unique().tolist()  # in the config's order
     for variant in run.compared:
-        test = read_json(run.file(paths.REPLICATES_PAIRED_TEST, variant=variant))
+        test = read_paired_test(run.file(paths.REPLICATES_PAIRED_TEST, variant=variant))
         paired = pd.read_csv(run.file(paths.REPLICATES_PAIRED, variant=variant))
         section.blocks.append(_paired_statement(test, paired, configured_seeds))
     section.blocks.append(
@@ -568,7 +570,7 @@ def _next_seeds(seeds: list[int], count: int) -> list[int]:
 def problems_section(run: PageRun) -> Section:
     """Problems and surprises: the conditions this run's files show, then the fixed notes on the method."""
     found = []
-    denoise_summary = read_json(run.file(paths.DENOISE_BEST))
+    denoise_summary = denoise_files.read_best(run.file(paths.DENOISE_BEST))
     if (denoise_summary.get("noisy") or {}).get("psnr") is not None:  # judged only against a clean original
         results, chosen = read_results(run.file(paths.DENOISE_TABLE)), denoise_summary["best"]
         found += answers.grid_edge_settings(results, chosen)
@@ -578,8 +580,8 @@ def problems_section(run: PageRun) -> Section:
         if reference in chosen:
             found += [answers.norm_disagreement(chosen, reference, other) for other in chosen if other != reference]
     for variant in run.variants:
-        found.append(answers.last_epoch_chosen(variant, read_json(run.file(paths.TRAIN_BEST, variant=variant))))
-        metrics = read_json(run.file(paths.EVAL_METRICS, variant=variant))
+        found.append(answers.last_epoch_chosen(variant, read_best(run.file(paths.TRAIN_BEST, variant=variant))))
+        metrics = read_metrics(run.file(paths.EVAL_METRICS, variant=variant))
         found.append(
             answers.both_ways_pairs(
                 variant,

@@ -5,12 +5,14 @@ import re
 
 from conftest import run_snakemake
 
+from torchbasics.core import paths
+
 QUESTIONS = ["1.1 b", "1.1 c, d", "1.2 b", "1.2 c", "2.0 f", "2.0 g i, ii", "2.0 g iii", "2.0 g iv", "2.0 h"]
 
 
 def test_summary_answers_every_question_with_embedded_figures(smoke_run):
-    page = (smoke_run / "results" / "report" / "summary.html").read_text()
-    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    page = (smoke_run / paths.SUMMARY_HTML).read_text()
+    markdown = (smoke_run / paths.SUMMARY_MARKDOWN).read_text()
     for question in QUESTIONS:
         assert question in page and question in markdown, question
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
@@ -31,7 +33,7 @@ def test_summary_answers_every_question_with_embedded_figures(smoke_run):
 
 
 def test_the_page_answers_the_why_questions_in_words_and_lists_problems(smoke_run):
-    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    markdown = (smoke_run / paths.SUMMARY_MARKDOWN).read_text()
     contents = markdown.split("Contents:")[1].split("<a id=")[0]
     assert "- [1.1 b" in contents and "- [Problems and surprises](#problems-and-surprises)" in contents
     for answer in (
@@ -55,8 +57,8 @@ def test_the_page_answers_the_why_questions_in_words_and_lists_problems(smoke_ru
 def test_summary_numbers_come_from_the_run(smoke_run):
     import json
 
-    metrics = json.loads((smoke_run / "results" / "eval" / "plain" / "seed546" / "metrics.json").read_text())
-    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    metrics = json.loads((smoke_run / paths.fill(paths.EVAL_METRICS, variant="plain", seed=546)).read_text())
+    markdown = (smoke_run / paths.SUMMARY_MARKDOWN).read_text()
     assert f"accuracy {100 * metrics['accuracy']:.1f}%" in markdown
     assert f"The worst class is **{metrics['worst_class']}**" in markdown
     assert (
@@ -66,7 +68,7 @@ def test_summary_numbers_come_from_the_run(smoke_run):
 
 
 def test_the_page_answers_from_the_replicates(smoke_run):
-    markdown = (smoke_run / "results" / "report" / "summary.md").read_text()
+    markdown = (smoke_run / paths.SUMMARY_MARKDOWN).read_text()
     assert "2 training replicates" in markdown and "Seeds 546, 547" in markdown
     assert re.search(r"\*\*\w+\*\* is the worst class in [12] of 2 seeds of plain", markdown)
     assert re.search(r"residual minus plain, trained with the same seed, is [+-]\d+\.\d points", markdown)

@@ -8,6 +8,8 @@ import pytest
 import torch
 from conftest import run_snakemake
 
+from torchbasics.core import paths
+
 VARIANTS = ("plain", "residual")
 SEEDS = (546, 547)  # tests/smoke.yaml; the first is the one the page shows in full
 RUNS = [(variant, seed) for variant in VARIANTS for seed in SEEDS]
@@ -29,21 +31,22 @@ def assert_figure(path_without_suffix):
 
 @pytest.mark.parametrize("variant,seed", RUNS)
 def test_training_outputs(smoke_run, variant, seed):
-    folder = smoke_run / "results" / "train" / variant / f"seed{seed}"
-    history = rows(folder / "history.csv")
+    def of(pattern):
+        return smoke_run / paths.fill(pattern, variant=variant, seed=seed)
+
+    history = rows(of(paths.TRAIN_HISTORY))
     assert [int(row["epoch"]) for row in history] == [1, 2]
     assert all(row["device"] == "cpu" for row in history)
     for epoch in range(1, EPOCHS + 1):
-        state = torch.load(folder / f"epoch_{epoch:02d}.pt", weights_only=True)
+        state = torch.load(of(paths.epoch_checkpoint(epoch)), weights_only=True)
         assert (state["variant"], state["epoch"], state["seed"]) == (variant, epoch, seed)
-    best = json.loads((folder / "best.json").read_text())
+    best = json.loads(of(paths.TRAIN_BEST).read_text())
     val_losses = [float(row["val_loss"]) for row in history]
     assert best["epoch"] == 1 + int(np.argmin(val_losses))
-    assert best["checkpoint"] == f"results/train/{variant}/seed{seed}/epoch_{best['epoch']:02d}.pt"
-    assert_figure(folder / "loss")
+    assert best["checkpoint"] == paths.epoch_checkpoint(best["epoch"], variant=variant, seed=seed)
+    assert_figure(of(paths.TRAIN_LOSS_FIGURE.stem))
     # the progress kept for a later run with more epochs: copies of the published checkpoints, files of their own
-    resume = smoke_run / "results" / "train" / ".resume" / variant / f"seed{seed}"
-    kept, published = resume / "epoch_02.pt", folder / "epoch_02.pt"
+    kept, published = of(paths.TRAIN_RESUME) / "epoch_02.pt", of(paths.epoch_checkpoint(2))
     assert not kept.samefile(published) and kept.read_bytes() == published.read_bytes()
     log = smoke_run / "logs" / "train" / f"{variant}_seed{seed}.log"
     assert log.read_text().count("done: train loss") == EPOCHS
@@ -51,26 +54,26 @@ def test_training_outputs(smoke_run, variant, seed):
 
 
 def test_replicates_are_different_runs(smoke_run):
-    histories = {
-        seed: rows(smoke_run / "results" / "train" / "plain" / f"seed{seed}" / "history.csv") for seed in SEEDS
-    }
+    histories = {seed: rows(smoke_run / paths.fill(paths.TRAIN_HISTORY, variant="plain", seed=seed)) for seed in SEEDS}
     assert histories[SEEDS[0]][0]["train_loss"] != histories[SEEDS[1]][0]["train_loss"]
 
 
 @pytest.mark.parametrize("variant,seed", RUNS)
 def test_evaluation_outputs(smoke_run, variant, seed):
-    folder = smoke_run / "results" / "eval" / variant / f"seed{seed}"
-    metrics = json.loads((folder / "metrics.json").read_text())
-    best = json.loads((smoke_run / "results" / "train" / variant / f"seed{seed}" / "best.json").read_text())
+    def of(pattern):
+        return smoke_run / paths.fill(pattern, variant=variant, seed=seed)
+
+    metrics = json.loads(of(paths.EVAL_METRICS).read_text())
+    best = json.loads(of(paths.TRAIN_BEST).read_text())
     assert metrics["chosen_epoch"] == best["epoch"] and metrics["device"] == "cpu"
     assert metrics["training_seed"] == seed
     assert metrics["accuracy"] > 0.3  # the made-up classes are easy: far above chance (0.1) after 2 epochs
-    per_class = rows(folder / "per_class.csv")
+    per_class = rows(of(paths.EVAL_PER_CLASS))
     assert len(per_class) == 10
     assert all(float(row["ci95_low"]) <= float(row["accuracy"]) <= float(row["ci95_high"]) for row in per_class)
     worst = min(per_class, key=lambda row: float(row["accuracy"]))
     assert metrics["worst_class"] == worst["class"]
-    confusion = rows(folder / "confusion.csv")
+    confusion = rows(of(paths.EVAL_CONFUSION))
     names = [row["class"] for row in per_class]
     assert [row["true/predicted"] for row in confusion] == names and list(confusion[0])[1:] == names
     matrix = np.array([[float(row[name]) for name in names] for row in confusion])
@@ -79,25 +82,25 @@ def test_evaluation_outputs(smoke_run, variant, seed):
         metrics["confused_fraction"]
         == matrix[names.index(metrics["worst_class"]), names.index(metrics["most_confused_with"])]
     )
-    predictions = rows(folder / "predictions.csv")
+    predictions = rows(of(paths.EVAL_PREDICTIONS))
     assert len(predictions) == TEST_IMAGES and list(predictions[0]) == ["index", "true", "predicted", "confidence"]
     assert metrics["accuracy"] == pytest.approx(np.mean([row["true"] == row["predicted"] for row in predictions]))
-    with np.load(folder / "confused_images.npz") as confused:
+    with np.load(of(paths.EVAL_CONFUSED_IMAGES)) as confused:
         assert len(confused["pixels"]) <= 5  # eval.n_confused_images in tests/smoke.yaml
         assert set(confused["true"].tolist()) <= {metrics["worst_class"]}
-    assert_figure(folder / "confusion")
-    assert_figure(folder / "confused_images")
+    assert_figure(of(paths.EVAL_CONFUSION_FIGURE.stem))
+    assert_figure(of(paths.EVAL_CONFUSED_FIGURE.stem))
     assert (smoke_run / "benchmarks" / "evaluate" / f"{variant}_seed{seed}.tsv").exists()
 
 
 @pytest.mark.parametrize("variant,seed", RUNS)
 def test_validation_accuracy_per_class_by_epoch(smoke_run, variant, seed):
-    table = rows(smoke_run / "results" / "eval" / variant / f"seed{seed}" / "val_per_class_by_epoch.csv")
+    table = rows(smoke_run / paths.fill(paths.VAL_PER_CLASS_BY_EPOCH, variant=variant, seed=seed))
     assert len(table) == EPOCHS * 10
     assert [int(row["epoch"]) for row in table] == [epoch for epoch in range(1, EPOCHS + 1) for _ in range(10)]
-    per_class = rows(smoke_run / "results" / "eval" / variant / f"seed{seed}" / "per_class.csv")
+    per_class = rows(smoke_run / paths.fill(paths.EVAL_PER_CLASS, variant=variant, seed=seed))
     names = [row["class"] for row in per_class]
-    history = rows(smoke_run / "results" / "train" / variant / f"seed{seed}" / "history.csv")
+    history = rows(smoke_run / paths.fill(paths.TRAIN_HISTORY, variant=variant, seed=seed))
     for epoch in range(1, EPOCHS + 1):
         of_epoch = [row for row in table if int(row["epoch"]) == epoch]
         assert [row["class"] for row in of_epoch] == names
@@ -110,19 +113,19 @@ def test_validation_accuracy_per_class_by_epoch(smoke_run, variant, seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_comparison_outputs(smoke_run, seed):
-    folder = smoke_run / "results" / "compare" / "residual_vs_plain" / f"seed{seed}"
-    table = rows(folder / "variants.csv")
+    def of(pattern, variant="residual"):
+        return smoke_run / paths.fill(pattern, variant=variant, baseline="plain", seed=seed)
+
+    table = rows(of(paths.COMPARE_TABLE))
     assert [row["variant"] for row in table] == list(VARIANTS)
-    test = json.loads((folder / "mcnemar.json").read_text())
+    test = json.loads(of(paths.COMPARE_MCNEMAR).read_text())
     assert test["n_pairs"] == TEST_IMAGES
     assert 0 <= test["p_value"] <= 1 and test["significant"] == (test["p_value"] < 0.05)
     assert table[1]["mcnemar_p_value"] == repr(test["p_value"])
     for row in table:
-        metrics = json.loads(
-            (smoke_run / "results" / "eval" / row["variant"] / f"seed{seed}" / "metrics.json").read_text()
-        )
+        metrics = json.loads(of(paths.EVAL_METRICS, variant=row["variant"]).read_text())
         assert float(row["test_accuracy"]) == metrics["accuracy"]
-    assert_figure(folder / "per_class_accuracy")
+    assert_figure(of(paths.COMPARE_FIGURE.stem))
 
 
 def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(smoke_run):
@@ -130,20 +133,16 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
 
     from torchbasics.classifier.power import seeds_needed
 
-    folder = smoke_run / "results" / "replicates"
     metrics = {
-        (variant, seed): json.loads(
-            (smoke_run / "results" / "eval" / variant / f"seed{seed}" / "metrics.json").read_text()
-        )
-        for variant, seed in RUNS
+        run: json.loads((smoke_run / path).read_text()) for run, path in paths.per_run(paths.EVAL_METRICS, RUNS).items()
     }
-    per_seed = rows(folder / "per_seed.csv")
+    per_seed = rows(smoke_run / paths.REPLICATES_PER_SEED)
     assert [(row["variant"], int(row["seed"])) for row in per_seed] == RUNS
     for row in per_seed:
         run = metrics[row["variant"], int(row["seed"])]
         assert float(row["test_accuracy"]) == run["accuracy"] and row["worst_class"] == run["worst_class"]
         assert int(row["chosen_epoch"]) == run["chosen_epoch"] and float(row["test_loss"]) == run["test_loss"]
-    for row in rows(folder / "variants.csv"):
+    for row in rows(smoke_run / paths.REPLICATES_VARIANTS):
         accuracies = np.array([metrics[row["variant"], seed]["accuracy"] for seed in SEEDS])
         low, high = stats.t.interval(0.95, len(SEEDS) - 1, loc=accuracies.mean(), scale=stats.sem(accuracies))
         assert row["ci95_clipped"] == str(low < 0 or high > 1)  # an accuracy's interval stays within [0, 1]
@@ -151,12 +150,13 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
         assert float(row["test_accuracy_mean"]) == pytest.approx(accuracies.mean(), abs=1e-15)
         assert float(row["test_accuracy_sd"]) == pytest.approx(accuracies.std(ddof=1))
         assert (float(row["ci95_low"]), float(row["ci95_high"])) == pytest.approx((low, high))
-    per_class = rows(folder / "per_class.csv")
+    per_class = rows(smoke_run / paths.REPLICATES_PER_CLASS)
     assert len(per_class) == 10 * len(VARIANTS)
     differences = [metrics["residual", seed]["accuracy"] - metrics["plain", seed]["accuracy"] for seed in SEEDS]
-    paired = folder / "residual_vs_plain"
-    assert [float(row["difference"]) for row in rows(paired / "paired.csv")] == pytest.approx(differences)
-    test = json.loads((paired / "paired_test.json").read_text())
+    comparison = {"variant": "residual", "baseline": "plain"}
+    paired = rows(smoke_run / paths.fill(paths.REPLICATES_PAIRED, **comparison))
+    assert [float(row["difference"]) for row in paired] == pytest.approx(differences)
+    test = json.loads((smoke_run / paths.fill(paths.REPLICATES_PAIRED_TEST, **comparison)).read_text())
     assert test["difference_mean"] == pytest.approx(np.mean(differences))
     residual, plain = ([metrics[variant, seed]["accuracy"] for seed in SEEDS] for variant in ("residual", "plain"))
     if np.std(differences) > 0:
@@ -166,9 +166,8 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
         assert test["seeds_needed_80"] == seeds_needed(np.mean(differences), sd, 0.05)
     else:
         assert test["seeds_needed_80"] is None and test["seeds_needed_80_reason"]
-    for figure in ("test_accuracy", "per_class_accuracy"):
-        assert_figure(folder / figure)
-    assert_figure(smoke_run / "results" / "train" / "val_loss")
+    for figure in (paths.REPLICATES_ACCURACY_FIGURE, paths.REPLICATES_PER_CLASS_FIGURE, paths.VAL_LOSS_FIGURE):
+        assert_figure(smoke_run / figure.stem)
 
 
 def test_the_stage_is_complete(smoke_run_copy):

@@ -92,6 +92,38 @@ def test_the_summary_rule_of_one_variant_does_not_read_the_comparison(smoke_run_
     assert "results/compare" not in inputs and "residual" not in inputs
 
 
+def declared_summary_inputs(smoke_run_copy, *config) -> set[str]:
+    """The summary rule's inputs as Snakemake plans them for the smoke run (with ``config`` given)."""
+    result = run_snakemake(
+        smoke_run_copy.workdir,
+        "-n",
+        "--forcerun",
+        "summary",
+        paths.SUMMARY_MARKDOWN,
+        *config,
+        workflow=smoke_run_copy.workflow,
+    )
+    summary_job = result.stdout[result.stdout.index("rule summary:") :]
+    inputs = summary_job[summary_job.index("input:") + len("input:") : summary_job.index("output:")]
+    return {path.strip() for path in inputs.split(",")}
+
+
+@pytest.mark.parametrize("variants", [["plain", "residual"], ["plain"]])
+def test_the_page_reads_only_files_its_rule_declares(smoke_run_copy, tmp_path, monkeypatch, variants):
+    declared = declared_summary_inputs(smoke_run_copy, "--config", f"train={{variants: [{', '.join(variants)}]}}")
+    read = set()
+    file_of = PageRun.file
+
+    def recorded(run, pattern, **wildcards):
+        path = file_of(run, pattern, **wildcards)
+        read.add(str(path.relative_to(run.root)))
+        return path
+
+    monkeypatch.setattr(PageRun, "file", recorded)
+    render_page(tmp_path, page_run(smoke_run_copy.workdir, variants))
+    assert len(read) > 20 and read <= declared, read - declared
+
+
 def test_after_a_run_of_both_variants_a_run_of_one_shows_no_comparison(smoke_run_copy):
     workdir, page = smoke_run_copy.workdir, smoke_run_copy.workdir / "results" / "report" / "summary.md"
     try:

@@ -109,9 +109,17 @@ def why_torch_sees_no_gpu() -> str:
         reported = f"no usable device (torch.cuda.device_count() is {torch.cuda.device_count()})"
     return (
         f"torch {torch.__version__} is built for {runtime} but cannot use it; the GPU driver is probably "
-        f"missing or too old for that runtime (driver {nvidia_driver_version() or 'not found'}, which runs CUDA "
-        f"{driver_cuda_version() or 'unknown'} at most). torch reports: {reported}"
+        f"missing or too old for that runtime ({driver_description()}). torch reports: {reported}"
     )
+
+
+def driver_description() -> str:
+    """The NVIDIA driver and the newest CUDA it runs, for an error message."""
+    driver = nvidia_driver_version()
+    if driver is None:
+        return "no NVIDIA driver is loaded"
+    cuda = driver_cuda_version()
+    return f"driver {driver}, which runs CUDA {cuda} at most" if cuda else f"driver {driver}"
 
 
 def driver_cuda_version() -> str | None:
@@ -128,9 +136,9 @@ def driver_cuda_version() -> str | None:
 
 # What to do about a GPU that torch cannot use, the same for every cause.
 GPU_REMEDY = (
-    "Install a torch build for this driver and GPU (README, 'GPUs': e.g. PyTorch's CUDA 12.x wheels where the "
-    "driver is older than CUDA 13's), or set {stage}.device to 'cpu' (and ask for no GPU) to run on the CPU on "
-    "purpose"
+    "Install a torch build for this driver and GPU (README, 'Cores and GPUs': e.g. PyTorch's CUDA 12.x wheels "
+    "where the driver is older than CUDA 13's), or set {stage}.device to 'cpu' (and ask for no GPU) to run on the "
+    "CPU on purpose"
 )
 
 

@@ -9,6 +9,8 @@ import torchvision.transforms.functional as TF
 from torchvision.transforms import InterpolationMode
 
 from torchbasics.classifier import batched_augment as B
+from torchbasics.classifier.augment import TorchvisionAugmentation
+from torchbasics.classifier.train import batch_sizes
 from torchbasics.core.tensors import images_to_tensor
 
 
@@ -137,3 +139,45 @@ def test_same_generator_state_same_batch(images_uint8):
     second = augmentation(images_uint8, torch.Generator().manual_seed(9))
     third = augmentation(images_uint8, torch.Generator().manual_seed(10))
     assert torch.equal(first, second) and not torch.equal(first, third)
+
+
+@pytest.mark.parametrize("augmentation", [B.BatchedAugmentation(), TorchvisionAugmentation()])
+def test_an_epochs_augmentation_drawn_up_front_gives_the_batch_by_batch_numbers(augmentation):
+    images = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (21, 32, 32, 3), dtype=np.uint8))
+    sizes = batch_sizes(len(images), 8)
+    assert sizes == [8, 8, 5]
+    batches = list(images.split(sizes))
+    per_batch = torch.Generator().manual_seed(4)
+    expected = [augmentation(batch, per_batch) for batch in batches]
+    augment = augmentation.for_epoch(torch.Generator().manual_seed(4), sizes, "cpu")
+    for batch, wanted in zip(batches, expected):
+        assert torch.equal(augment(batch), wanted)
+
+
+def test_an_epochs_parameters_are_each_batchs_draws_in_order():
+    generator = torch.Generator().manual_seed(7)
+    per_batch = [B.draw_params(size, generator) for size in (4, 4, 3)]
+    epoch = B.draw_epoch_params([4, 4, 3], torch.Generator().manual_seed(7)).split([4, 4, 3])
+    for drawn, sliced in zip(per_batch, epoch):
+        for name in B.AugmentParams.__dataclass_fields__:
+            assert torch.equal(getattr(drawn, name), getattr(sliced, name)), name
+
+
+def test_cached_constants_are_made_once_per_device_and_never_written(images_uint8):
+    first = B._grey_weights(torch.device("cpu"), torch.float32)
+    B.apply(images_uint8, B.draw_params(len(images_uint8), torch.Generator().manual_seed(2)))
+    assert B._grey_weights(torch.device("cpu"), torch.float32) is first
+    assert torch.equal(first.flatten(), torch.tensor(B.GREY_WEIGHTS))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (benchmarks/gpu_check.sh runs it)")
+def test_the_augmentation_on_cuda_equals_the_cpus(images_uint8):
+    sizes = [8, 8]
+    on_cpu = B.BatchedAugmentation().for_epoch(torch.Generator().manual_seed(5), sizes, "cpu")
+    on_cuda = B.BatchedAugmentation().for_epoch(torch.Generator().manual_seed(5), sizes, "cuda")
+    for batch in images_uint8.split(sizes):
+        cuda_pixels, cpu_pixels = on_cuda(batch.cuda()).cpu(), on_cpu(batch)
+        # The same parameters, so the same pixels up to float32 rounding of the blends; a sampling position that
+        # rounds to the other side of a pixel edge on one device may take a neighbouring pixel (a few at most).
+        differing = ((cuda_pixels - cpu_pixels).abs() > 1e-6).double().mean().item()
+        assert differing <= 1e-3, differing

@@ -277,6 +277,7 @@ def test_evaluation_writes_every_output(evaluation_inputs):
     # how the chosen checkpoint was made, read from it
     assert (metrics["training_device"], metrics["training_precision"]) == ("cpu", "float32")
     assert metrics["training_threads"] == torch.load(checkpoints[1], weights_only=True)["threads"]
+    assert metrics["gpu"] is None and metrics["training_gpu"] is None  # on the CPU: no GPU to record
     predictions = read_predictions(folder / "plain" / "predictions.csv")
     assert predictions["index"].tolist() == list(range(150, 350))  # indices into the npz
     accuracy = (predictions["true"] == predictions["predicted"]).mean()

@@ -1,4 +1,5 @@
-"""One device per job: concurrent jobs claim different GPU indices, whoever runs them; SLURM's grant is taken as is."""
+"""One device per job: concurrent jobs claim different GPUs, by UUID, whoever runs them and whatever list of GPUs
+each one sees (SLURM's grant included)."""
 
 import os
 import shutil
@@ -14,17 +15,50 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from torchbasics.core.gpus import LOCK_DIR_VARIABLE, claim_gpu, default_lock_dir, machine_may_have_gpu
+from torchbasics.core.gpus import (
+    LOCK_DIR_VARIABLE,
+    claim_gpu,
+    default_lock_dir,
+    lock_file_name,
+    machine_may_have_gpu,
+    nvidia_driver_version,
+)
+
+# Two GPUs of one machine, as nvidia-smi --query-gpu=uuid names them.
+GPU_A, GPU_B = "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11", "GPU-9b1d0c2e-77aa-4e21-8f3b-0c6d5e4f3a22"
 
 
-def test_two_claims_get_different_indices_and_a_release_frees_one(tmp_path):
-    first = claim_gpu(2, tmp_path)
-    second = claim_gpu(2, tmp_path)
-    assert {first.index, second.index} == {0, 1}
+def test_two_claims_get_different_gpus_and_a_release_frees_one(tmp_path):
+    first = claim_gpu([GPU_A, GPU_B], tmp_path)
+    second = claim_gpu([GPU_A, GPU_B], tmp_path)
+    assert {(first.index, first.uuid), (second.index, second.uuid)} == {(0, GPU_A), (1, GPU_B)}
     with pytest.raises(TimeoutError):
-        claim_gpu(2, tmp_path, poll_s=0.01, timeout_s=0.05)
+        claim_gpu([GPU_A, GPU_B], tmp_path, poll_s=0.01, timeout_s=0.05)
     first.release()
-    assert claim_gpu(2, tmp_path).index == first.index
+    assert claim_gpu([GPU_A, GPU_B], tmp_path).uuid == first.uuid
+
+
+def test_claims_by_uuid_keep_apart_jobs_that_see_different_lists_of_gpus(tmp_path):
+    # One job was given GPU B alone (its cuda:0); another sees both, B as its cuda:1. By index both would call
+    # their first free GPU "0" and share B; by UUID the second takes A.
+    only_b = claim_gpu([GPU_B], tmp_path)
+    both = claim_gpu([GPU_A, GPU_B], tmp_path)
+    assert (only_b.index, only_b.uuid) == (0, GPU_B)
+    assert (both.index, both.uuid) == (0, GPU_A)
+    with pytest.raises(TimeoutError):  # B is taken, whatever index a job knows it by
+        claim_gpu([GPU_B, GPU_A], tmp_path, poll_s=0.01, timeout_s=0.05)
+
+
+def test_uuid_claims_refuse_an_empty_or_repeated_list(tmp_path):
+    with pytest.raises(ValueError, match="at least one GPU"):
+        claim_gpu([], tmp_path)
+    with pytest.raises(ValueError, match="not distinct"):
+        claim_gpu([GPU_A, GPU_A], tmp_path)
+
+
+def test_uuid_lock_files_have_plain_names():
+    assert lock_file_name(GPU_A) == f"gpu-{GPU_A}.lock"
+    assert lock_file_name("MIG-GPU-5f2a/1/0") == "gpu-MIG-GPU-5f2a_1_0.lock"
 
 
 def test_a_killed_job_leaves_no_stale_claim(tmp_path):
@@ -36,24 +70,29 @@ def test_a_killed_job_leaves_no_stale_claim(tmp_path):
         import sys, time
         sys.path.insert(0, {str(REPO / "workflow" / "scripts")!r})
         from torchbasics.core.gpus import claim_gpu
-        claim = claim_gpu(1, {str(tmp_path)!r})
-        print(claim.index, flush=True)
+        claim = claim_gpu([{GPU_A!r}], {str(tmp_path)!r})
+        print(claim.uuid, flush=True)
         time.sleep(60)
     """),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout.readline().strip() == "0"
+    assert holder.stdout.readline().strip() == GPU_A
     holder.kill()
     holder.wait()
-    assert claim_gpu(1, tmp_path, poll_s=0.01, timeout_s=2).index == 0
+    assert claim_gpu([GPU_A], tmp_path, poll_s=0.01, timeout_s=2).uuid == GPU_A
 
 
-def test_under_slurm_the_granted_device_is_used_without_locks(tmp_path, monkeypatch):
+def test_uuid_claims_inside_a_slurm_allocation_of_several_gpus_give_each_job_its_own(tmp_path, monkeypatch):
+    # Several jobs in one allocation (snakemake inside salloc/sbatch) see the same granted GPUs.
     monkeypatch.setenv("SLURM_JOB_ID", "42")
-    assert claim_gpu(4, tmp_path / "locks").index == 0
-    assert not (tmp_path / "locks").exists()
+    monkeypatch.setenv("SLURM_JOB_GPUS", "2,3")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    first = claim_gpu([GPU_A, GPU_B], tmp_path / "locks")
+    second = claim_gpu([GPU_A, GPU_B], tmp_path / "locks")
+    assert {first.uuid, second.uuid} == {GPU_A, GPU_B}
+    assert (tmp_path / "locks" / lock_file_name(GPU_A)).exists()
 
 
 SNAKEFILE = """
@@ -67,7 +106,7 @@ rule train:
         import sys, time
         sys.path.insert(0, LIBRARY)
         from torchbasics.core.gpus import claim_gpu
-        claim = claim_gpu(2, LOCKS)     # two simulated devices
+        claim = claim_gpu(["GPU-a", "GPU-b"], LOCKS)    # two simulated devices
         started = time.time()
         time.sleep(3)                   # both jobs hold their device at the same time
         with open(output[0], "w") as out:
@@ -96,11 +135,11 @@ def test_the_lock_folder_and_files_are_open_to_every_user_whatever_the_umask(tmp
     lock_dir = tmp_path / "locks"
     previous_umask = os.umask(0o077)
     try:
-        claim = claim_gpu(1, lock_dir)
+        claim = claim_gpu([GPU_A], lock_dir)
     finally:
         os.umask(previous_umask)
     assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o1777
-    assert stat.S_IMODE((lock_dir / "gpu0.lock").stat().st_mode) == 0o666
+    assert stat.S_IMODE((lock_dir / lock_file_name(GPU_A)).stat().st_mode) == 0o666
     claim.release()
 
 
@@ -164,7 +203,7 @@ def shared_tmp():
 
 def hold_gpu(lock_dir):
     def action(say):
-        claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
+        claim = claim_gpu([GPU_A, GPU_B], lock_dir, poll_s=0.01, timeout_s=5)
         say(claim.index)
         time.sleep(60)  # held until the test kills this job
 
@@ -173,7 +212,7 @@ def hold_gpu(lock_dir):
 
 def claim_index(lock_dir):
     def action(say):
-        claim = claim_gpu(2, lock_dir, poll_s=0.01, timeout_s=5)
+        claim = claim_gpu([GPU_A, GPU_B], lock_dir, poll_s=0.01, timeout_s=5)
         return claim.index
 
     return action
@@ -203,7 +242,7 @@ def leave_narrow_folder(lock_dir):
 def leave_narrow_lock_file(lock_dir):
     os.mkdir(lock_dir)
     os.chmod(lock_dir, 0o1777)
-    descriptor = os.open(f"{lock_dir}/gpu0.lock", os.O_CREAT | os.O_WRONLY, 0o600)
+    descriptor = os.open(f"{lock_dir}/{lock_file_name(GPU_A)}", os.O_CREAT | os.O_WRONLY, 0o600)
     os.fchown(descriptor, USER_A, USER_A)
     os.close(descriptor)
 
@@ -253,3 +292,15 @@ def test_the_gpu_module_stands_alone():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO / "workflow" / "scripts", capture_output=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_nvidia_driver_version_is_read_from_the_kernel(tmp_path):
+    version_file = tmp_path / "version"
+    version_file.write_text(
+        "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build  (dvs-builder@U16)\n"
+        "GCC version:  gcc version 12.2.0\n"
+    )
+    assert nvidia_driver_version(version_file) == "550.54.15"
+    version_file.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.161.07  Thu Feb 29 2024\n")
+    assert nvidia_driver_version(version_file) == "535.161.07"
+    assert nvidia_driver_version(tmp_path / "missing") is None

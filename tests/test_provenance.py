@@ -24,8 +24,8 @@ def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
         )
         paths.append(str(path))
     assert provenance.training_conditions(paths) == [
-        {"variant": "plain", "seed": 5, "device": "cuda:0", "precision": "bfloat16", "threads": 2},
-        {"variant": "residual", "seed": 6, "device": "cuda:0", "precision": "float32", "threads": 4},
+        {"variant": "plain", "seed": 5, "device": "cuda:0", "precision": "bfloat16", "threads": 2, "gpu": None},
+        {"variant": "residual", "seed": 6, "device": "cuda:0", "precision": "float32", "threads": 4, "gpu": None},
     ]
 
 
@@ -33,3 +33,24 @@ def test_the_hardware_names_the_cpu_and_its_bfloat16_units():
     facts = provenance.hardware()
     assert facts["cpu"] and facts["machine"]
     assert set(facts["cpu_bfloat16_units"]) <= {"amx_bf16", "avx512_bf16"}
+
+
+H200 = {
+    "name": "NVIDIA H200",
+    "compute_capability": "9.0",
+    "uuid": "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11",
+    "driver": "550.54.15",
+    "cuda": "13.0",
+    "cudnn": "91002",
+}
+
+
+def test_the_gpus_used_are_listed_once_with_name_capability_driver_cuda_and_cudnn(tmp_path):
+    autograd = tmp_path / "summary.json"
+    autograd.write_text(json.dumps({"device": "cuda:0", "gpu": H200}))
+    trained_on_gpu = tmp_path / "metrics.json"
+    trained_on_gpu.write_text(json.dumps({"device": "cpu", "gpu": None, "training_gpu": H200}))
+    on_the_cpu = tmp_path / "cpu.json"
+    on_the_cpu.write_text(json.dumps({"device": "cpu"}))
+    assert provenance.gpus_used([str(autograd), str(trained_on_gpu), str(on_the_cpu)]) == [H200]
+    assert provenance.gpus_used([str(on_the_cpu)]) == []

@@ -111,3 +111,43 @@ def test_sources_and_their_checksum_settings_come_from_one_table():
     assert list(configured_sources(config)) == ["cifar10", "parrot_noisy"]
     assert configured_checksum(config, "parrot_noisy") == ("md5:" + "b" * 32, "data.parrot.noisy.checksum")
     assert configured_checksum(config, "parrot_clean") == (None, "data.parrot.clean.checksum")
+
+
+# --------------------------------------------------------------- which settings reach a job from the config
+
+
+def test_every_setting_that_shapes_no_result_says_why():
+    from torchbasics.core.settings import NOT_SHAPING_RESULTS
+
+    assert {"device", "variants", "baseline"} <= set(NOT_SHAPING_RESULTS)
+    assert all(isinstance(reason, str) and len(reason) > 20 for reason in NOT_SHAPING_RESULTS.values())
+
+
+def test_a_stages_params_keep_exactly_the_settings_that_shape_its_results():
+    from torchbasics.core.settings import shaping_settings
+
+    train = {"variants": ["plain"], "baseline": "plain", "device": "cuda", "epochs": 2, "precision": "auto"}
+    assert shaping_settings(train) == {"epochs": 2, "precision": "auto"}
+    assert shaping_settings({"batch_size": 128, "device": "cpu"}) == {"batch_size": 128}
+
+
+def test_a_job_reads_from_the_config_only_the_settings_that_shape_no_result():
+    from torchbasics.core.settings import job_setting
+
+    config = {"data": {"download": {"retries": 3}}, "train": {"epochs": 15}}
+    assert job_setting(config, "data", "download") == {"retries": 3}
+    with pytest.raises(ValueError, match="train.epochs shapes results: it reaches the job as a rule param"):
+        job_setting(config, "train", "epochs")
+
+
+STAGE_ENTRY_SCRIPTS = ("autograd", "denoise", "classifier", "data")
+# The only ways a stage's entry script reads the config: its run-time settings, a setting of the table, a checksum.
+CONFIG_READERS = ("job_runtime(", "job_setting(", "configured_checksum(")
+
+
+def test_stage_entry_scripts_read_the_config_only_through_the_table(repo):
+    for stage in STAGE_ENTRY_SCRIPTS:
+        for script in sorted((repo / "workflow" / "scripts" / stage).glob("*.py")):
+            for number, line in enumerate(script.read_text().splitlines(), start=1):
+                if "snakemake.config" in line:
+                    assert any(reader in line for reader in CONFIG_READERS), f"{script.name}:{number}: {line.strip()}"

@@ -88,10 +88,10 @@ def test_on_a_machine_without_a_gpu_the_jobs_share_the_cores_and_claim_no_gpu(tm
         "train": {(2, "0", 1)},
         "evaluate": {(2, "0", 0)},
         "val_per_class_by_epoch": {(2, "0", 0)},
-        "denoise_grid": {(4, None, 0)},
+        "denoise_grid": {(4, "0", 0)},
     }
     on_two_cores = scheduling(tmp_path, "--cores", "2")
-    assert on_two_cores["train"] == {(1, "0", 1)} and on_two_cores["denoise_grid"] == {(1, None, 0)}
+    assert on_two_cores["train"] == {(1, "0", 1)} and on_two_cores["denoise_grid"] == {(1, "0", 0)}
     # asked for by name, a GPU is claimed (the job then says plainly why it cannot use one)
     assert scheduling(tmp_path, "--cores", "8", "--config", "device=cuda")["train"] == {(4, "1", 1)}
 
@@ -101,6 +101,7 @@ def test_jobs_that_may_use_a_gpu_claim_one_unless_told_to_use_the_cpu(tmp_path, 
     write_smoke_inputs(tmp_path)
     planned = scheduling(tmp_path, "--cores", "8")
     assert planned["train"] == {(4, "1", 1)} and planned["evaluate"] == {(4, "1", 0)}
+    assert planned["denoise_grid"] == {(4, "1", 0)}  # denoising claims a GPU like training
     on_the_cpu = scheduling(tmp_path, "--cores", "8", "--config", "train={device: cpu}")
     assert on_the_cpu["train"] == {(2, "0", 1)} and on_the_cpu["evaluate"] == {(4, "1", 0)}
 

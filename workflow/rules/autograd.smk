@@ -17,6 +17,8 @@ rule autograd_gradients:
         "logs/autograd/gradients.log",
     conda:
         "../../envs/torchbasics.yaml"
+    resources:
+        gpu=lambda wildcards: gpus_per_job("autograd"),
     params:
         n_terms=AUTOGRAD["n_terms"],
         n_points=AUTOGRAD["n_points"],
@@ -33,6 +35,8 @@ rule autograd_convergence:
         "logs/autograd/convergence.log",
     conda:
         "../../envs/torchbasics.yaml"
+    resources:
+        gpu=lambda wildcards: gpus_per_job("autograd"),
     params:
         max_terms=AUTOGRAD["convergence_max_terms"],
         n_points=AUTOGRAD["convergence_points"],

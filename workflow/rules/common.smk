@@ -96,16 +96,9 @@ PARROT_IMAGES = {which: paths.fill(paths.PARROT, which=which) for which in ["noi
 DENOISE_GRID = grid_settings(DENOISE["lr"], DENOISE["alpha"])
 
 
-# Settings a job reads but that cannot change its outputs stay out of its params, whose change would rerun it:
-# the list of variants (adding one must not retrain the others), the baseline they are compared with, and the
-# device (the scripts read it from the config): the same computation elsewhere differs by rounding at most, and
-# the outputs record where they ran.
-NOT_SHAPING_RESULTS = ("variants", "baseline", "device")
-
-
-def shaping_settings(stage_config):
-    """A stage's settings without those that cannot change its outputs, for a rule's params."""
-    return {key: value for key, value in stage_config.items() if key not in NOT_SHAPING_RESULTS}
+# A stage's settings that change its numbers, for its rules' params; the others (the device, the variants, the
+# baseline) the jobs read from the config: settings.NOT_SHAPING_RESULTS says which and why.
+shaping_settings = settings.shaping_settings
 
 
 # The plotting modules, as inputs of the plot rules: Snakemake tracks a rule's own script but not what it
@@ -141,7 +134,8 @@ def jobs_run_here():
 
 
 def gpus_per_job(stage):
-    """The ``gpu`` resource of a job of ``stage`` (train or eval): 0 where it can only compute on the CPU, else 1.
+    """The ``gpu`` resource of a job of ``stage`` (each that computes with torch: autograd, denoise, train, eval): 0
+    where it can only compute on the CPU, else 1, for the GPU the job then claims (``runtime.job_runtime``).
 
     0 lets CPU jobs run side by side; the workflow profile's --resources gpu=1 would otherwise queue them one at a
     time for a GPU they never use. On a cluster the job runs elsewhere, so only ``cpu`` says it needs none.

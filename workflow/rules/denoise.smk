@@ -31,6 +31,8 @@ rule denoise_grid:
     conda:
         "../../envs/torchbasics.yaml"
     threads: lambda wildcards: cpu_share(len(DENOISE["norms"]), on_a_cluster=2)
+    resources:
+        gpu=lambda wildcards: gpus_per_job("denoise"),
     params:
         lr=DENOISE["lr"],
         alpha=DENOISE["alpha"],

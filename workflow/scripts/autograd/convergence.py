@@ -3,12 +3,13 @@
 import logging
 
 from torchbasics.autograd import autograd, autograd_files
-from torchbasics.core.runtime import resolve_device, run_script
+from torchbasics.core.runtime import job_runtime, run_script
 
 
 def main(snakemake):
     params = snakemake.params
-    device = resolve_device(snakemake.config["autograd"]["device"])  # not a param: it changes no result
+    runtime = job_runtime("autograd", snakemake.config["autograd"], dict(params.items()), snakemake.threads)
+    device = runtime.device
     rows = [
         row
         for dtype in autograd.DTYPES

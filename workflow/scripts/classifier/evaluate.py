@@ -2,23 +2,19 @@
 
 from pathlib import Path
 
-import torch
-
 from torchbasics.classifier.evaluate import run_evaluation
 from torchbasics.classifier.evaluation_files import EvalOutputs
-from torchbasics.core.runtime import claim_device, run_script
+from torchbasics.core.runtime import job_runtime, run_script
 
 
 def main(snakemake):
-    torch.set_num_threads(snakemake.threads)
+    runtime = job_runtime("eval", snakemake.config["eval"], snakemake.params.eval, snakemake.threads)  # holds the GPU
     outputs = EvalOutputs(
         **{
             name: Path(snakemake.output[name])
             for name in ("metrics", "per_class", "confusion", "predictions", "confused_images")
         }
     )
-    # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
-    device, gpu_claim = claim_device(snakemake.config["eval"]["device"])  # held while evaluating
     run_evaluation(
         snakemake.input.npz,
         snakemake.params.split,
@@ -26,10 +22,11 @@ def main(snakemake):
         list(snakemake.input.epoch_checkpoints),
         snakemake.wildcards.variant,
         batch_size=snakemake.params.eval["batch_size"],
-        device=device,
+        device=runtime.device,
         n_confused=snakemake.params.eval["n_confused_images"],
         outputs=outputs,
-        implementation=snakemake.params.eval["implementation"],
+        implementation=runtime.implementation,
+        gpu=runtime.gpu,
     )
 
 

@@ -2,23 +2,15 @@
 
 from pathlib import Path
 
-import torch
-
 from torchbasics.classifier.train import RunOutputs, TrainSettings, run_training
-from torchbasics.core.precision import resolve_precision
-from torchbasics.core.runtime import claim_device, run_script
+from torchbasics.core.runtime import job_runtime, run_script
 
 
 def main(snakemake):
-    torch.set_num_threads(snakemake.threads)
     train_config = snakemake.params.train
-    # From the config, not the params: a change of device alone must not rerun the job (see classifier.smk).
-    device, gpu_claim = claim_device(snakemake.config["train"]["device"])  # held while training runs
+    runtime = job_runtime("train", snakemake.config["train"], train_config, snakemake.threads)  # holds the GPU
     settings = TrainSettings.from_config(
-        snakemake.wildcards.variant,
-        train_config,
-        snakemake.params.seed,
-        precision=resolve_precision(train_config["precision"], device),
+        snakemake.wildcards.variant, train_config, snakemake.params.seed, precision=runtime.precision
     )
     outputs = RunOutputs(
         history=Path(snakemake.output.history), checkpoints=[Path(path) for path in snakemake.output.epoch_checkpoints]
@@ -27,9 +19,10 @@ def main(snakemake):
         snakemake.input.npz,
         snakemake.params.split,
         settings,
-        device=device,
+        device=runtime.device,
         outputs=outputs,
         resume_folder=snakemake.params.resume_folder,
+        gpu=runtime.gpu,
     )
 
 

@@ -1,8 +1,6 @@
 """Entry script of rule denoise_grid: one norm's grid of (lr, alpha) settings, each image, its quality, its losses."""
 
-import torch
-
-from torchbasics.core.runtime import resolve_device, run_script
+from torchbasics.core.runtime import job_runtime, run_script
 from torchbasics.data import images
 from torchbasics.denoise import denoise, denoise_files
 from torchbasics.denoise.grid import grid_settings
@@ -10,15 +8,18 @@ from torchbasics.denoise.grid import grid_settings
 
 def main(snakemake):
     params = snakemake.params
-    torch.set_num_threads(snakemake.threads)  # torch would take every core, whatever Snakemake granted the job
-    device = resolve_device(snakemake.config["denoise"]["device"])  # not a param: it changes no result
+    runtime = job_runtime("denoise", snakemake.config["denoise"], dict(params.items()), snakemake.threads)
     noisy = images.load_rgb(snakemake.input.noisy)
     clean_path = snakemake.input.get("clean")  # optional: without it, the quality columns stay empty
     clean = images.load_rgb(clean_path) if clean_path else None
     denoise.check_reference(noisy, clean, snakemake.input.noisy, clean_path)
     grid = grid_settings(params.lr, params.alpha)  # in the order of snakemake.output.images
     solutions = denoise.solve_grid(
-        denoise.to_tensor(noisy, device), grid, snakemake.wildcards.norm, params.iterations, params.implementation
+        denoise.to_tensor(noisy, runtime.device),
+        grid,
+        snakemake.wildcards.norm,
+        params.iterations,
+        runtime.implementation,
     )
     reference = None if clean is None else denoise.to_tensor(clean)
     rows = []

@@ -11,6 +11,7 @@ Validation and test images get ToTensor only: ``torchbasics.core.tensors.images_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import torch
@@ -27,6 +28,13 @@ SATURATION_RANGE = (0.8, 1.2)
 class Augmentation(Protocol):
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """uint8 (B, 32, 32, 3) -> augmented float32 (B, 3, 32, 32) in [0, 1], drawing only from ``generator``."""
+        ...
+
+    def for_epoch(
+        self, generator: torch.Generator, batch_sizes: list[int], device
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The same, for an epoch's batches of ``batch_sizes`` called in order: the numbers of calling the
+        augmentation on each batch with ``generator``, however the implementation draws them."""
         ...
 
 
@@ -52,6 +60,11 @@ class TorchvisionAugmentation:
 
     def __init__(self) -> None:
         self.transform = training_transform()
+
+    def for_epoch(
+        self, generator: torch.Generator, batch_sizes: list[int], device
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        return lambda images: self(images, generator)  # on the CPU, batch by batch: nothing to upload
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         batch_seed = int(torch.randint(0, 2**62, (1,), generator=generator))

@@ -9,6 +9,8 @@ random parameters are drawn from the generator.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -38,7 +40,25 @@ class AugmentParams:
     brightness_first: torch.Tensor  # bool: ColorJitter applies its ops in a random order
 
     def to(self, device) -> AugmentParams:
-        return AugmentParams(*(getattr(self, name).to(device) for name in self.__dataclass_fields__))
+        return AugmentParams(*(upload(getattr(self, name), device) for name in self.__dataclass_fields__))
+
+    def split(self, sizes: list[int]) -> list[AugmentParams]:
+        """Consecutive slices of ``sizes`` samples each (views: nothing is copied)."""
+        columns = [getattr(self, name).split(sizes) for name in self.__dataclass_fields__]
+        return [AugmentParams(*batch) for batch in zip(*columns)]
+
+    @classmethod
+    def concatenate(cls, parts: list[AugmentParams]) -> AugmentParams:
+        return cls(*(torch.cat([getattr(part, name) for part in parts]) for name in cls.__dataclass_fields__))
+
+
+def upload(tensor: torch.Tensor, device) -> torch.Tensor:
+    """``tensor`` on ``device``; to a GPU from page-locked memory and without waiting, so the host goes on queueing
+    work (the copy is ordered before any kernel that reads it)."""
+    device = torch.device(device)
+    if device.type != "cuda" or tensor.device == device:
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def _uniform(n: int, low_high: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
@@ -56,6 +76,12 @@ def draw_params(n: int, generator: torch.Generator) -> AugmentParams:
         saturation=_uniform(n, SATURATION_RANGE, generator),
         brightness_first=torch.rand(n, generator=generator) < 0.5,
     )
+
+
+def draw_epoch_params(batch_sizes: list[int], generator: torch.Generator) -> AugmentParams:
+    """Every batch's parameters of one epoch, drawn batch by batch in the order ``draw_params`` draws them (so the
+    numbers are those of drawing per batch), in one tensor per parameter."""
+    return AugmentParams.concatenate([draw_params(size, generator) for size in batch_sizes])
 
 
 def horizontal_flip(images: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
@@ -77,14 +103,27 @@ def affine(images: torch.Tensor, angle_degrees: torch.Tensor, scale: torch.Tenso
     theta_t = torch.zeros(batch, 3, 2, device=images.device)
     theta_t[:, 0, 0], theta_t[:, 1, 0] = cos, sin
     theta_t[:, 0, 1], theta_t[:, 1, 1] = -sin, cos
-    theta_t /= torch.tensor([0.5 * width, 0.5 * height], device=images.device)
+    theta_t /= _half_size(height, width, images.device)
     grid = _base_grid(height, width, images.device).expand(batch, -1, -1).bmm(theta_t)
     return F.grid_sample(
         images, grid.view(batch, height, width, 2), mode="nearest", padding_mode="zeros", align_corners=False
     )
 
 
-def _base_grid(height: int, width: int, device) -> torch.Tensor:
+# The constants of every step are made once per device (a tensor from Python numbers is a copy to the GPU that
+# the host waits for); nothing writes to them.
+@functools.cache
+def _half_size(height: int, width: int, device: torch.device) -> torch.Tensor:
+    return torch.tensor([0.5 * width, 0.5 * height], device=device)
+
+
+@functools.cache
+def _grey_weights(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(GREY_WEIGHTS, device=device, dtype=dtype).view(1, 3, 1, 1)
+
+
+@functools.cache
+def _base_grid(height: int, width: int, device: torch.device) -> torch.Tensor:
     """(1, H*W, 3) pixel centres [x, y, 1] relative to the image centre, as torchvision's _gen_affine_grid."""
     xs = torch.linspace(-width * 0.5 + 0.5, width * 0.5 - 0.5, steps=width, device=device)
     ys = torch.linspace(-height * 0.5 + 0.5, height * 0.5 - 0.5, steps=height, device=device)
@@ -98,8 +137,7 @@ def adjust_brightness(images: torch.Tensor, factor: torch.Tensor) -> torch.Tenso
 
 def adjust_saturation(images: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Blend each image with its grey version: factor * image + (1 - factor) * grey, clamped to [0, 1]."""
-    weights = torch.tensor(GREY_WEIGHTS, device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
-    grey = (images * weights).sum(dim=1, keepdim=True)
+    grey = (images * _grey_weights(images.device, images.dtype)).sum(dim=1, keepdim=True)
     factor = factor.to(images).view(-1, 1, 1, 1)
     return (factor * images + (1.0 - factor) * grey).clamp_(0.0, 1.0)
 
@@ -126,3 +164,11 @@ class BatchedAugmentation:
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return apply(images, draw_params(len(images), generator))
+
+    def for_epoch(
+        self, generator: torch.Generator, batch_sizes: list[int], device
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The augmentation of an epoch's batches, in order: the epoch's parameters drawn up front and uploaded
+        once, so that no step waits for a copy to the GPU. The same numbers as calling it batch by batch."""
+        batches = iter(draw_epoch_params(batch_sizes, generator).to(device).split(batch_sizes))
+        return lambda images: apply(images, next(batches))

@@ -190,8 +190,10 @@ def run_evaluation(
     n_confused: int,
     outputs: EvalOutputs,
     implementation: str = "fast",
+    gpu: dict | None = None,
 ) -> dict:
-    """What rule evaluate does: the chosen checkpoint on the test split, into every evaluation output."""
+    """What rule evaluate does: the chosen checkpoint on the test split, into every evaluation output. ``gpu``:
+    the facts of the GPU it runs on (``runtime.gpu_facts``), recorded with those of the GPU it was trained on."""
     best = read_best(best_path, variant, checkpoints)
     model, state = model_from_checkpoint(best["checkpoint"], variant)
     if state["epoch"] != best["epoch"]:
@@ -209,8 +211,10 @@ def run_evaluation(
         "chosen_epoch": best["epoch"],
         "checkpoint": best["checkpoint"],
         "device": device,
+        "gpu": gpu,
         "training_seed": state["seed"],
         "training_device": state["device"],
+        "training_gpu": state.get("gpu"),  # checkpoints written before GPUs were recorded have none
         "training_precision": state["precision"],
         "training_threads": state["threads"],
         **analysis.summary,

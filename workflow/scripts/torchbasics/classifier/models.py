@@ -149,9 +149,12 @@ def to_fast_layout(tensor_or_model):
 
 @torch.inference_mode()
 def predict_logits(
-    model: nn.Module, images: np.ndarray, batch_size: int, device: str, implementation: str = "fast"
+    model: nn.Module, images: np.ndarray | torch.Tensor, batch_size: int, device: str, implementation: str = "fast"
 ) -> torch.Tensor:
-    """Logits (N, 10) on the CPU for uint8 images (N, 32, 32, 3), without augmentation (validation, test)."""
+    """Logits (N, 10) on the CPU for uint8 images (N, 32, 32, 3), without augmentation (validation, test).
+
+    The fast path also takes the images as a tensor already on ``device`` (training's validation split, uploaded
+    once for every epoch)."""
     model.eval()
     if implementation not in IMPLEMENTATIONS:
         raise InputError(
@@ -167,8 +170,8 @@ def predict_logits(
     return torch.cat(outputs).cpu() if outputs else torch.empty(0, N_CLASSES)
 
 
-def _device_batches(images: np.ndarray, batch_size: int, device: str):
-    on_device = torch.from_numpy(images).to(device)
+def _device_batches(images: np.ndarray | torch.Tensor, batch_size: int, device: str):
+    on_device = torch.as_tensor(images).to(device)
     for start in range(0, len(on_device), batch_size):
         yield to_fast_layout(images_to_tensor(on_device[start : start + batch_size]))
 
@@ -202,6 +205,7 @@ def save_checkpoint(
     config_digest: str,
     device: str,
     precision: str,
+    gpu: dict | None = None,
 ) -> str:
     """Everything needed to evaluate the epoch or to continue training from it, written atomically; returns
     the sha256 of the bytes written, so that a copy kept for later can be checked against it."""
@@ -215,6 +219,7 @@ def save_checkpoint(
         "device": device,
         "precision": precision,
         "threads": torch.get_num_threads(),
+        "gpu": gpu,  # runtime.gpu_facts of the device, None on the CPU
     }
     # Serialised in memory first (a few MB): torch's own file writer reports a full disk as an opaque
     # "unexpected pos" RuntimeError, while a plain write raises ENOSPC, which atomic_path names.

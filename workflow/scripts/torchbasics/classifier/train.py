@@ -178,13 +178,15 @@ def train_one_epoch(
     model.train()
     channels_last = DATA_PATHS[settings.implementation].channels_last
     batches = images.batches(settings.batch_size, epoch_generator(settings.seed, epoch, SHUFFLE_STREAM))
-    augment_generator = epoch_generator(settings.seed, epoch, AUGMENT_STREAM)
+    augment = augmentation.for_epoch(
+        epoch_generator(settings.seed, epoch, AUGMENT_STREAM), batch_sizes(len(images), settings.batch_size), device
+    )
     # Summed on the device, in float64 (the same sums as Python floats would give): reading a GPU value every
     # batch would make the host wait for each step before it could queue the next.
     total_loss, seen = torch.zeros((), dtype=torch.float64, device=device), 0
     started = time.perf_counter()
     for batch, (uint8_images, labels) in enumerate(batches, start=1):
-        inputs = augmentation(uint8_images, augment_generator).to(device)
+        inputs = augment(uint8_images).to(device)
         if channels_last:
             inputs = to_fast_layout(inputs)
         labels = labels.to(device)
@@ -201,16 +203,33 @@ def train_one_epoch(
     return mean_loss, seen / (time.perf_counter() - started)
 
 
+def batch_sizes(n_images: int, batch_size: int) -> list[int]:
+    """The sizes of an epoch's batches: full ones, then the rest (the DataLoader keeps a last, smaller batch)."""
+    return [min(batch_size, n_images - start) for start in range(0, n_images, batch_size)]
+
+
 def validate(
-    model: torch.nn.Module, split: Split, batch_size: int, device: str, implementation: str = "fast"
+    model: torch.nn.Module,
+    split: Split,
+    batch_size: int,
+    device: str,
+    implementation: str = "fast",
+    images: np.ndarray | torch.Tensor | None = None,
 ) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) on un-augmented images, in float32 whatever training runs in: the
-    validation loss chooses the epoch, so it is measured at full precision."""
-    logits = predict_logits(model, split.X, batch_size, device, implementation)
+    validation loss chooses the epoch, so it is measured at full precision. ``images``: the split's images as
+    ``validation_images`` prepared them once for every epoch (by default, ``split.X``)."""
+    images = split.X if images is None else images
+    logits = predict_logits(model, images, batch_size, device, implementation)
     labels = torch.from_numpy(split.y)
     loss = F.cross_entropy(logits, labels).item()
     accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
     return loss, accuracy
+
+
+def validation_images(split: Split, implementation: str, device: str) -> np.ndarray | torch.Tensor:
+    """The validation images as every epoch's pass takes them: on the fast path, on the device, uploaded once."""
+    return torch.from_numpy(split.X).to(device) if DATA_PATHS[implementation].images_on_device else split.X
 
 
 def training_images(split: Split, path: DataPath, device: str) -> CifarImages | DeviceImages:
@@ -378,11 +397,12 @@ def train_variant(
     outputs: RunOutputs,
     resume_folder: str | Path,
     after_epoch=None,
+    gpu: dict | None = None,
 ) -> list[dict]:
     """Train ``settings.variant`` to ``settings.epochs``, continuing from a previous attempt's progress if any.
 
-    ``after_epoch(epoch)`` is called once an epoch is fully recorded (tests use it to simulate a kill).
-    Returns the history rows.
+    ``after_epoch(epoch)`` is called once an epoch is fully recorded (tests use it to simulate a kill); ``gpu``,
+    the facts of the GPU it trains on (``runtime.gpu_facts``), go into every checkpoint. Returns the history rows.
     """
     if len(outputs.checkpoints) != settings.epochs:
         raise InputError(f"{len(outputs.checkpoints)} checkpoint paths for {settings.epochs} epochs")
@@ -392,7 +412,7 @@ def train_variant(
     model = build_model(settings.variant).to(device)
     if path.channels_last:
         model = to_fast_layout(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    optimizer = make_optimizer(model, settings.lr, device)
     resume = ResumeFolder(resume_folder, digest)
     history = resume_history(model, optimizer, resume, settings, device)
     remove_undeclared_checkpoints(outputs)
@@ -409,6 +429,7 @@ def train_variant(
             log.info("resuming %s after epoch %d of %d", settings.variant, len(history), settings.epochs)
 
     dataset = training_images(splits["train"], path, device)
+    val_images = validation_images(splits["val"], settings.implementation, device)
     progress = Progress(settings.epochs, len(dataset), -(-len(dataset) // settings.batch_size))
     for epoch in range(len(history) + 1, settings.epochs + 1):
         progress.start_epoch(epoch)
@@ -416,7 +437,9 @@ def train_variant(
         train_loss, images_per_s = train_one_epoch(
             model, optimizer, dataset, augmentation, settings, epoch, device, progress
         )
-        val_loss, val_accuracy = validate(model, splits["val"], settings.batch_size, device, settings.implementation)
+        val_loss, val_accuracy = validate(
+            model, splits["val"], settings.batch_size, device, settings.implementation, val_images
+        )
         history.append(
             {
                 "epoch": epoch,
@@ -430,7 +453,7 @@ def train_variant(
                 "threads": torch.get_num_threads(),
             }
         )
-        record_epoch(model, optimizer, resume, settings, history, device, outputs)
+        record_epoch(model, optimizer, resume, settings, history, device, outputs, gpu)
         log.info(
             "epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s",
             epoch,
@@ -443,6 +466,13 @@ def train_variant(
         if after_epoch is not None:
             after_epoch(epoch)
     return history
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, device: str) -> torch.optim.Adam:
+    """Adam; on CUDA its fused kernel (one launch per step for every parameter, the same update rule), on the CPU
+    torch's default, which the CPU's recorded numbers were made with."""
+    fused = {"fused": True} if torch.device(device).type == "cuda" else {}
+    return torch.optim.Adam(model.parameters(), lr=lr, **fused)
 
 
 def resume_history(model, optimizer, resume: ResumeFolder, settings: TrainSettings, device: str) -> list[dict]:
@@ -512,6 +542,7 @@ def record_epoch(
     history: list[dict],
     device: str,
     outputs: RunOutputs,
+    gpu: dict | None = None,
 ) -> None:
     """Checkpoint into the resume folder, commit the progress, then publish the declared outputs.
 
@@ -528,6 +559,7 @@ def record_epoch(
         config_digest=resume.digest,
         device=device,
         precision=settings.precision,
+        gpu=gpu,
     )
     resume.commit(history, [*resume.checkpoint_sha256[: epoch - 1], sha256])
     publish(resume, epoch, outputs.checkpoints[epoch - 1])
@@ -542,6 +574,7 @@ def run_training(
     device: str,
     outputs: RunOutputs,
     resume_folder: str | Path,
+    gpu: dict | None = None,
 ) -> list[dict]:
     """What rule train does: read the splits, fingerprint the run, train (or resume) and record."""
     splits = load_splits(npz_path, split_config, names=("train", "val"))
@@ -556,4 +589,6 @@ def run_training(
         len(splits["val"].y),
         digest,
     )
-    return train_variant(settings, splits, device=device, digest=digest, outputs=outputs, resume_folder=resume_folder)
+    return train_variant(
+        settings, splits, device=device, digest=digest, outputs=outputs, resume_folder=resume_folder, gpu=gpu
+    )

@@ -1,16 +1,21 @@
-"""One GPU per job on a multi-GPU workstation.
+"""One GPU per job, on a workstation with several GPUs and inside a SLURM allocation that holds several.
 
 Snakemake's ``--resources gpu=N`` only counts GPU jobs; it does not tell a job *which* GPU to use, so two
-concurrent training jobs would both land on ``cuda:0``. Each job here claims a device index by taking an
-exclusive ``flock`` on a per-index lock file shared by every job on the machine. The kernel releases the lock
-when the process ends, however it ends (a killed job never leaves a stale claim).
+concurrent training jobs would both land on ``cuda:0``. Each job here claims a GPU by taking an exclusive
+``flock`` on a lock file named after the GPU's UUID, shared by every job on the machine. The kernel releases the
+lock when the process ends, however it ends (a killed job never leaves a stale claim).
+
+By UUID, not by index: an index counts only the GPUs a job sees (``CUDA_VISIBLE_DEVICES``, which SLURM sets), so
+jobs that see different lists (one granted GPU 1, another all of them) would each call a different GPU "0", and
+the same GPU by different numbers. The UUID names the hardware whatever the list. The same holds inside a SLURM
+allocation of several GPUs in which several jobs run: each claims one of the allocation's GPUs.
 
 The lock folder is shared by every user of the machine (the GPUs are), like ``/tmp`` itself: the job that
 creates it makes it world-writable with the sticky bit, creates lock files readable by everyone, and every job
 opens the lock files read-only (``flock`` needs no write access), so one user's files never block another's jobs.
 
-Under SLURM the scheduler already hands each job its own GPU through ``CUDA_VISIBLE_DEVICES``; the job sees
-exactly the devices it was granted, so it takes index 0 of those without any locking.
+Torch-free: Snakemake imports this module while it plans the jobs (``machine_may_have_gpu``); the job passes in
+the UUIDs torch reports (``runtime.visible_gpu_uuids``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -62,16 +68,14 @@ def default_lock_dir() -> Path:
     return (machine_tmp if machine_tmp.is_dir() else Path(tempfile.gettempdir())) / "torchbasics-gpu-locks"
 
 
-def running_under_slurm() -> bool:
-    return "SLURM_JOB_ID" in os.environ
-
-
-# Where the kernel shows a GPU driver: NVIDIA's lists one folder per GPU; AMD's ROCm driver opens /dev/kfd.
+# Where the kernel shows a GPU driver: NVIDIA's lists one folder per GPU and names its version; AMD's ROCm
+# driver opens /dev/kfd. Module attributes, read at each call, so that tests can point them at made-up files.
 NVIDIA_GPU_LIST = Path("/proc/driver/nvidia/gpus")
+NVIDIA_DRIVER_VERSION_FILE = Path("/proc/driver/nvidia/version")
 AMD_COMPUTE_DEVICE = Path("/dev/kfd")
 
 
-def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_device: Path = AMD_COMPUTE_DEVICE) -> bool:
+def machine_may_have_gpu(nvidia_gpu_list: Path | None = None, amd_device: Path | None = None) -> bool:
     """Whether a job started on this machine could compute on a GPU; False only where none can.
 
     Read from the environment and the kernel, not from torch, so that Snakemake can ask it while it plans the
@@ -79,15 +83,30 @@ def machine_may_have_gpu(nvidia_gpu_list: Path = NVIDIA_GPU_LIST, amd_device: Pa
     """
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         return bool(granted_gpus())
+    nvidia_gpu_list = nvidia_gpu_list or NVIDIA_GPU_LIST
     nvidia_gpus = nvidia_gpu_list.is_dir() and any(nvidia_gpu_list.iterdir())
-    return nvidia_gpus or amd_device.exists()
+    return nvidia_gpus or (amd_device or AMD_COMPUTE_DEVICE).exists()
+
+
+def nvidia_driver_version(version_file: Path | None = None) -> str | None:
+    """The loaded NVIDIA kernel driver's version ("550.54.15"), or None where none is loaded."""
+    try:
+        text = (version_file or NVIDIA_DRIVER_VERSION_FILE).read_text()
+    except OSError:
+        return None
+    found = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d[\w.]*)", text)
+    return found.group(1) if found else None
 
 
 class GpuClaim:
-    """An exclusive claim on one device index, held until ``release()`` or the end of the process."""
+    """An exclusive claim on one GPU, held until ``release()`` or the end of the process.
 
-    def __init__(self, index: int, descriptor: int | None = None):
+    ``index`` is the GPU's position among those the job sees (torch's ``cuda:<index>``), ``uuid`` the hardware's.
+    """
+
+    def __init__(self, index: int, uuid: str, descriptor: int | None = None):
         self.index = index
+        self.uuid = uuid
         self._descriptor = descriptor
 
     def release(self) -> None:
@@ -102,7 +121,7 @@ def unusable_lock_dir(lock_dir: Path, error: OSError) -> InputError:
         f"cannot use the GPU lock folder {lock_dir} ({error.strerror}: {error.filename}): another user's job "
         f"probably created it, or a lock file in it, with narrower permissions. Every user of this machine's GPUs "
         f"must be able to use it: have its owner run `chmod {SHARED_DIR_MODE:o} {lock_dir}` and "
-        f"`chmod {LOCK_FILE_MODE:o} {lock_dir}/gpu*.lock`, or point {LOCK_DIR_VARIABLE} at a folder that every "
+        f"`chmod {LOCK_FILE_MODE:o} {lock_dir}/gpu-*.lock`, or point {LOCK_DIR_VARIABLE} at a folder that every "
         f"user's jobs share (mode {SHARED_DIR_MODE:o}, as /tmp). A folder private to you would let other users' "
         f"jobs take the same GPU."
     )
@@ -148,31 +167,37 @@ def try_lock(path: Path) -> int | None:
     return descriptor
 
 
+def lock_file_name(uuid: str) -> str:
+    """The lock file of GPU ``uuid`` ("GPU-5f2a..." or a MIG instance's "MIG-..."), safe as a file name."""
+    return "gpu-" + re.sub(r"[^A-Za-z0-9._-]", "_", uuid) + ".lock"
+
+
 def claim_gpu(
-    n_devices: int, lock_dir: Path | None = None, poll_s: float = 1.0, timeout_s: float | None = None
+    uuids: list[str], lock_dir: Path | None = None, poll_s: float = 1.0, timeout_s: float | None = None
 ) -> GpuClaim:
-    """Claim the lowest free index in ``0..n_devices-1``, waiting while all are taken.
+    """Claim the first free GPU of ``uuids`` (those the job sees, in torch's index order), waiting while all are
+    taken.
 
     Waiting only happens when more GPU jobs run than there are devices (``--resources gpu`` set above the
     machine's count, or other users' jobs); then a job starts as soon as another finishes, instead of sharing a
     busy device.
     """
-    if n_devices < 1:
-        raise ValueError("claim_gpu needs at least one device")
-    if running_under_slurm():
-        return GpuClaim(0)
+    if not uuids:
+        raise ValueError("claim_gpu needs at least one GPU")
+    if len(set(uuids)) != len(uuids):
+        raise ValueError(f"the GPUs' UUIDs are not distinct: {uuids}")
     lock_dir = Path(lock_dir or default_lock_dir())
     started = time.monotonic()
     try:
         make_shared_lock_dir(lock_dir)
         while True:
-            for index in range(n_devices):
-                descriptor = try_lock(lock_dir / f"gpu{index}.lock")
+            for index, uuid in enumerate(uuids):
+                descriptor = try_lock(lock_dir / lock_file_name(uuid))
                 if descriptor is not None:
-                    log.info("claimed GPU index %d of %d (lock in %s)", index, n_devices, lock_dir)
-                    return GpuClaim(index, descriptor)
+                    log.info("claimed GPU %s (cuda:%d of %d visible; lock in %s)", uuid, index, len(uuids), lock_dir)
+                    return GpuClaim(index, uuid, descriptor)
             if timeout_s is not None and time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"all {n_devices} GPU(s) stayed claimed for {timeout_s:.0f}s (locks in {lock_dir})")
+                raise TimeoutError(f"all {len(uuids)} GPU(s) stayed claimed for {timeout_s:.0f}s (locks in {lock_dir})")
             time.sleep(poll_s)
     except PermissionError as error:
         raise unusable_lock_dir(lock_dir, error) from error

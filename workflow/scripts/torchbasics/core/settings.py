@@ -26,6 +26,34 @@ STAGE_CHOICES = {
     "eval": ("device", "implementation"),
 }
 
+# ------------------------------------------------------------------- how a setting reaches a job
+#
+# The one rule: a setting that changes the numbers a job writes travels as a rule param, so that changing it
+# reruns the job (and what depends on it); a setting that cannot change them is read by the job from the config
+# (``snakemake.config``), so that changing it reruns nothing. The settings of the second kind, each with why it
+# changes no result; every other setting of a stage is of the first kind (``shaping_settings``).
+NOT_SHAPING_RESULTS = {
+    "device": "where torch computes: the same computation elsewhere differs by rounding at most, and every output "
+    "records the device (and GPU) it ran on",
+    "variants": "which networks are trained: adding one must not retrain the others",
+    "baseline": "the network the others are compared with: only the comparison rules read it, as a param of their own",
+    "download": "how inputs are fetched (retries, time-out): the same bytes arrive, checked against their checksum",
+    "checksum": "what a fetched input must hash to: a new one reruns the input's check (rule verify_source), "
+    "which passes or stops the run, never the download or what is made from the file",
+}
+
+
+def shaping_settings(stage_config: dict) -> dict:
+    """A stage's settings that change its numbers, for a rule's params (see ``NOT_SHAPING_RESULTS``)."""
+    return {key: value for key, value in stage_config.items() if key not in NOT_SHAPING_RESULTS}
+
+
+def job_setting(config: dict, stage: str, name: str):
+    """A setting a job reads from the config rather than its params; only those of ``NOT_SHAPING_RESULTS``."""
+    if name not in NOT_SHAPING_RESULTS:
+        raise ValueError(f"{stage}.{name} shapes results: it reaches the job as a rule param, not from the config")
+    return config[stage][name]
+
 
 # How many seeds there are: NumPy's global generator (seeded with every run's seed) takes 0 to 2**32 - 1, the
 # schema's maximum of ``seed`` and ``seeds``.

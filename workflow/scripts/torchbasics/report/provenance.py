@@ -55,15 +55,29 @@ def hardware() -> dict:
 
 
 def training_conditions(metrics_files: list[str]) -> list[dict]:
-    """How each evaluated network was trained (device, precision, torch threads), from evaluation's metrics."""
+    """How each evaluated network was trained (device, its GPU, precision, torch threads), from evaluation's
+    metrics."""
     conditions = []
     for path in metrics_files:
         metrics = json.loads(Path(path).read_text())
         conditions.append(
             {"variant": metrics["variant"]}
             | {key: metrics[f"training_{key}"] for key in ("seed", "device", "precision", "threads")}
+            | {"gpu": metrics.get("training_gpu")}
         )
     return conditions
+
+
+def gpus_used(device_files: list[str]) -> list[dict]:
+    """The GPUs the stages recorded (``gpu`` and ``training_gpu`` in their JSON summaries: name, compute
+    capability, UUID, driver, CUDA and cuDNN versions), in order, without repeats; [] for a run on the CPU."""
+    gpus = []
+    for path in device_files:
+        recorded = json.loads(Path(path).read_text())
+        for gpu in (recorded.get("gpu"), recorded.get("training_gpu")):
+            if gpu and gpu not in gpus:
+                gpus.append(gpu)
+    return gpus
 
 
 def devices_used(device_files: list[str]) -> list[str]:
@@ -91,6 +105,7 @@ def write_run_info(
         "config": config,
         "config_yaml": yaml.safe_dump(config, sort_keys=False),
         "devices": devices_used([autograd_summary, *eval_metrics]),
+        "gpus": gpus_used([autograd_summary, *eval_metrics]),
         "hardware": hardware(),
         "training": training_conditions(eval_metrics),
         "versions": package_versions(),

@@ -631,7 +631,11 @@ def provenance_section(run_info: dict) -> Section:
             f"{run_info['created']}.",
             training,
             "The same config on the same hardware, device, precision and torch thread count gives the same numbers "
-            "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits.",
+            "bit for bit; another thread count or precision changes the rounding of sums, and with it the digits. "
+            "On a GPU that holds for the same GPU model, driver, CUDA, cuDNN and torch versions (run_info.json "
+            "records them): the jobs use deterministic kernels only and float32 without TF32. Not guaranteed: the "
+            "same digits on another GPU model or software version, or on a GPU and on the CPU, which round in "
+            "another order.",
             versions,
             inputs,
             "The run's configuration (devices, download settings and checksums left out: they change no result, "

@@ -1,29 +1,21 @@
 """The run info: what decides whether a rerun gives the same numbers (hardware, device, precision, threads)."""
 
-import json
-
 from torchbasics.report import provenance
 
 
-def test_training_conditions_come_from_each_evaluated_checkpoint(tmp_path):
-    paths = []
-    for variant, seed, precision, threads in (("plain", 5, "bfloat16", 2), ("residual", 6, "float32", 4)):
-        path = tmp_path / variant / "metrics.json"
-        path.parent.mkdir()
-        path.write_text(
-            json.dumps(
-                {
-                    "variant": variant,
-                    "device": "cpu",
-                    "training_seed": seed,
-                    "training_device": "cuda:0",
-                    "training_precision": precision,
-                    "training_threads": threads,
-                }
-            )
-        )
-        paths.append(str(path))
-    assert provenance.training_conditions(paths) == [
+def test_training_conditions_come_from_each_evaluated_checkpoint():
+    evaluations = [
+        {
+            "variant": variant,
+            "device": "cpu",
+            "training_seed": seed,
+            "training_device": "cuda:0",
+            "training_precision": precision,
+            "training_threads": threads,
+        }
+        for variant, seed, precision, threads in (("plain", 5, "bfloat16", 2), ("residual", 6, "float32", 4))
+    ]
+    assert provenance.training_conditions(evaluations) == [
         {"variant": "plain", "seed": 5, "device": "cuda:0", "precision": "bfloat16", "threads": 2, "gpu": None},
         {"variant": "residual", "seed": 6, "device": "cuda:0", "precision": "float32", "threads": 4, "gpu": None},
     ]
@@ -45,12 +37,10 @@ H200 = {
 }
 
 
-def test_the_gpus_used_are_listed_once_with_name_capability_driver_cuda_and_cudnn(tmp_path):
-    autograd = tmp_path / "summary.json"
-    autograd.write_text(json.dumps({"device": "cuda:0", "gpu": H200}))
-    trained_on_gpu = tmp_path / "metrics.json"
-    trained_on_gpu.write_text(json.dumps({"device": "cpu", "gpu": None, "training_gpu": H200}))
-    on_the_cpu = tmp_path / "cpu.json"
-    on_the_cpu.write_text(json.dumps({"device": "cpu"}))
-    assert provenance.gpus_used([str(autograd), str(trained_on_gpu), str(on_the_cpu)]) == [H200]
-    assert provenance.gpus_used([str(on_the_cpu)]) == []
+def test_the_gpus_used_are_listed_once_with_name_capability_driver_cuda_and_cudnn():
+    autograd = {"device": "cuda:0", "gpu": H200}
+    trained_on_gpu = {"device": "cpu", "gpu": None, "training_gpu": H200}
+    on_the_cpu = {"device": "cpu"}
+    assert provenance.gpus_used([autograd, trained_on_gpu, on_the_cpu]) == [H200]
+    assert provenance.gpus_used([on_the_cpu]) == []
+    assert provenance.devices_used([autograd, trained_on_gpu, on_the_cpu]) == ["cuda:0", "cpu"]

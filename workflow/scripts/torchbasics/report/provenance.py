@@ -6,17 +6,31 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
-import json
 import platform
 import socket
 from pathlib import Path
 
 import yaml
 
+from torchbasics.autograd.autograd_files import read_summary
+from torchbasics.classifier.evaluation_files import read_metrics
 from torchbasics.core.fetch import file_digest
-from torchbasics.core.io import write_json
+from torchbasics.core.io import read_record, write_record
 
 PACKAGES = ("torch", "torchvision", "numpy", "pillow", "matplotlib", "snakemake")
+# run_info.json (``write_run_info``), which the page's "How this run was made" prints.
+RUN_INFO_FIELDS = (
+    "created",
+    "host",
+    "config",
+    "config_yaml",
+    "devices",
+    "gpus",
+    "hardware",
+    "training",
+    "versions",
+    "inputs",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -54,12 +68,11 @@ def hardware() -> dict:
     return {"machine": platform.machine(), "cpu": cpu_model(), "cpu_bfloat16_units": cpu_bfloat16_units()}
 
 
-def training_conditions(metrics_files: list[str]) -> list[dict]:
+def training_conditions(evaluations: list[dict]) -> list[dict]:
     """How each evaluated network was trained (device, its GPU, precision, torch threads), from evaluation's
     metrics."""
     conditions = []
-    for path in metrics_files:
-        metrics = json.loads(Path(path).read_text())
+    for metrics in evaluations:
         conditions.append(
             {"variant": metrics["variant"]}
             | {key: metrics[f"training_{key}"] for key in ("seed", "device", "precision", "threads")}
@@ -68,23 +81,22 @@ def training_conditions(metrics_files: list[str]) -> list[dict]:
     return conditions
 
 
-def gpus_used(device_files: list[str]) -> list[dict]:
-    """The GPUs the stages recorded (``gpu`` and ``training_gpu`` in their JSON summaries: name, compute
+def gpus_used(records: list[dict]) -> list[dict]:
+    """The GPUs the stages recorded (``gpu`` and ``training_gpu`` in their JSON records: name, compute
     capability, UUID, driver, CUDA and cuDNN versions), in order, without repeats; [] for a run on the CPU."""
     gpus = []
-    for path in device_files:
-        recorded = json.loads(Path(path).read_text())
+    for recorded in records:
         for gpu in (recorded.get("gpu"), recorded.get("training_gpu")):
             if gpu and gpu not in gpus:
                 gpus.append(gpu)
     return gpus
 
 
-def devices_used(device_files: list[str]) -> list[str]:
-    """The devices the stages recorded (a ``device`` key in their JSON summaries), in order, without repeats."""
+def devices_used(records: list[dict]) -> list[str]:
+    """The devices the stages recorded (a ``device`` key in their JSON records), in order, without repeats."""
     devices = []
-    for path in device_files:
-        device = json.loads(Path(path).read_text()).get("device")
+    for recorded in records:
+        device = recorded.get("device")
         if device and device not in devices:
             devices.append(device)
     return devices
@@ -99,17 +111,23 @@ def write_run_info(
     autograd_summary: str,
     eval_metrics: list[str],
 ) -> dict:
+    evaluations = [read_metrics(path) for path in eval_metrics]
+    records = [read_summary(autograd_summary), *evaluations]
     info = {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "config": config,
         "config_yaml": yaml.safe_dump(config, sort_keys=False),
-        "devices": devices_used([autograd_summary, *eval_metrics]),
-        "gpus": gpus_used([autograd_summary, *eval_metrics]),
+        "devices": devices_used(records),
+        "gpus": gpus_used(records),
         "hardware": hardware(),
-        "training": training_conditions(eval_metrics),
+        "training": training_conditions(evaluations),
         "versions": package_versions(),
         "inputs": input_checksums(inputs, sources),
     }
-    write_json(target, info)
+    write_record(target, info, RUN_INFO_FIELDS)
     return info
+
+
+def read_run_info(path) -> dict:
+    return read_record(path, RUN_INFO_FIELDS, "a run's provenance (run_info.json)")

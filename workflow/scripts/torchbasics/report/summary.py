@@ -30,7 +30,7 @@ from torchbasics.classifier.history import read_best, read_history
 from torchbasics.classifier.replicates import read_paired_test, worst_class_counts
 from torchbasics.core import paths, settings
 from torchbasics.core.errors import InputError
-from torchbasics.core.io import atomic_path, read_json
+from torchbasics.core.io import atomic_path
 from torchbasics.denoise import denoise_files, norms
 from torchbasics.denoise.denoise_files import read_results
 from torchbasics.denoise.regions import read_regions
@@ -46,6 +46,7 @@ from torchbasics.report.markup import (
     markdown_link_target,
     markdown_text,
 )
+from torchbasics.report.provenance import read_run_info
 
 # ------------------------------------------------------------------------------------------ page model
 
@@ -656,7 +657,7 @@ def build_sections(run: PageRun) -> list[Section]:
         *classifier_sections(run),
         replicates_section(run),
         problems_section(run),
-        provenance_section(read_json(run.file(paths.RUN_INFO))),
+        provenance_section(read_run_info(run.file(paths.RUN_INFO))),
     ]
 
 

@@ -31,7 +31,9 @@ def train_one_epoch_on_cuda(folder):
     names = [str(label) for label in range(10)]
     splits = {"train": Split(X[:256], y[:256], names, 0), "val": Split(X[256:], y[256:], names, 256)}
     settings = TrainSettings("residual", 546, 1, 64, 1e-4, "fast", precision="bfloat16")
-    outputs = RunOutputs(history=folder / "history.csv", checkpoints=[folder / "epoch_01.pt"])
+    outputs = RunOutputs(
+        history=folder / "history.csv", checkpoints=[folder / "epoch_01.pt"], val_per_class=folder / "val_per_class.csv"
+    )
     history = train_variant(
         settings, splits, device="cuda:0", digest="cuda-test", outputs=outputs, resume_folder=folder / "resume"
     )

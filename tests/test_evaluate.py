@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from make_inputs import CLASS_NAMES, synthetic_cifar, write_npz
+from make_inputs import synthetic_cifar, write_npz
 
 from torchbasics.classifier.compare import mcnemar_summary, paired_correctness, run_comparison
 from torchbasics.classifier.evaluate import (
@@ -16,10 +16,8 @@ from torchbasics.classifier.evaluate import (
     confused_positions,
     confusion_counts,
     confusion_fractions,
-    epochs_to_follow,
     per_class_accuracy,
     run_evaluation,
-    run_val_per_class_by_epoch,
     worst_class,
 )
 from torchbasics.classifier.evaluation_files import (
@@ -28,10 +26,9 @@ from torchbasics.classifier.evaluation_files import (
     read_confusion,
     read_per_class,
     read_predictions,
-    read_val_per_class_by_epoch,
     write_confusion,
 )
-from torchbasics.classifier.models import build_model, model_from_checkpoint, predict_logits, save_checkpoint
+from torchbasics.classifier.models import build_model, save_checkpoint
 from torchbasics.classifier.stats import mcnemar_exact, wilson_interval
 from torchbasics.core.errors import InputError
 from torchbasics.core.io import write_json
@@ -312,102 +309,6 @@ def test_evaluation_refuses_a_checkpoint_the_run_does_not_declare(evaluation_inp
     folder, checkpoints = evaluation_inputs
     with pytest.raises(InputError, match="not one of the run's checkpoints"):
         evaluate(folder, checkpoints[:1])
-
-
-def val_per_class_by_epoch(folder, checkpoints, implementation="fast"):
-    return run_val_per_class_by_epoch(
-        folder / "cifar10.npz",
-        SPLIT,
-        checkpoints,
-        "plain",
-        batch_size=16,  # several batches of the 50 validation images
-        device="cpu",
-        output=folder / "val_per_class_by_epoch.csv",
-        implementation=implementation,
-    )
-
-
-def test_validation_accuracy_of_every_class_at_every_epoch(evaluation_inputs):
-    folder, checkpoints = evaluation_inputs
-    returned = val_per_class_by_epoch(folder, checkpoints)
-    table = read_val_per_class_by_epoch(folder / "val_per_class_by_epoch.csv")
-    pd.testing.assert_frame_equal(table, returned, check_dtype=False)
-    assert list(table.columns) == ["epoch", "class", "n", "correct", "accuracy"]
-    assert table["epoch"].tolist() == [1] * 10 + [2] * 10
-    X, y = synthetic_cifar(350)
-    val_images, val_labels = X[100:150], y[100:150]  # SPLIT's validation images
-    for epoch, path in enumerate(checkpoints, start=1):
-        model, _ = model_from_checkpoint(path, "plain")
-        predicted = predict_logits(model, val_images, 50, "cpu").argmax(dim=1).numpy()
-        rows = table[table["epoch"] == epoch]
-        assert rows["class"].tolist() == list(CLASS_NAMES)
-        for label, row in enumerate(rows.itertuples(index=False)):
-            of_class = val_labels == label
-            assert row.n == of_class.sum()
-            assert row.correct == (predicted[of_class] == label).sum()
-            assert row.accuracy == pytest.approx((predicted[of_class] == label).mean(), rel=0, abs=1e-12)
-
-
-def test_each_epoch_is_measured_with_its_own_checkpoint(evaluation_inputs):
-    folder, checkpoints = evaluation_inputs
-    favoured = {1: 3, 2: 7}  # epoch -> the one class its network predicts
-    for epoch, path in enumerate(checkpoints, start=1):
-        save_made_checkpoint(path, epoch, favoured=favoured[epoch])
-    table = val_per_class_by_epoch(folder, checkpoints)
-    for epoch, label in favoured.items():
-        accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
-        assert accuracy[label] == 1.0 and np.delete(accuracy, label).max() == 0.0
-
-
-def test_the_epochs_followed_are_the_first_the_chosen_and_the_last():
-    assert epochs_to_follow(7, 15) == [1, 7, 15]
-    assert epochs_to_follow(15, 15) == [1, 15]
-    assert epochs_to_follow(1, 1) == [1]
-
-
-def test_only_the_epochs_asked_for_are_measured_each_with_its_own_checkpoint(evaluation_inputs):
-    folder, checkpoints = evaluation_inputs
-    checkpoints.append(str(folder / "epoch_03.pt"))
-    favoured = {1: 3, 2: 5, 3: 7}  # epoch -> the one class its network predicts
-    for epoch, path in enumerate(checkpoints, start=1):
-        save_made_checkpoint(path, epoch, favoured=favoured[epoch])
-
-    def measure(epochs, output):
-        return run_val_per_class_by_epoch(
-            folder / "cifar10.npz",
-            SPLIT,
-            checkpoints,
-            "plain",
-            batch_size=16,
-            device="cpu",
-            output=output,
-            epochs=epochs,
-        )
-
-    table = measure([1, 3], folder / "val_per_class_by_epoch.csv")
-    assert table["epoch"].tolist() == [1] * 10 + [3] * 10
-    for epoch in (1, 3):
-        accuracy = table[table["epoch"] == epoch]["accuracy"].to_numpy()
-        assert accuracy[favoured[epoch]] == 1.0 and np.delete(accuracy, favoured[epoch]).max() == 0.0
-    with pytest.raises(InputError, match="epochs \\[1, 4\\] are not all among the run's 3 checkpoints"):
-        measure([1, 4], folder / "other.csv")
-    assert not (folder / "other.csv").exists()
-
-
-def test_a_checkpoint_of_the_wrong_epoch_is_refused_and_nothing_is_written(evaluation_inputs):
-    folder, checkpoints = evaluation_inputs
-    save_made_checkpoint(checkpoints[1], epoch=1)  # epoch_02.pt holding epoch 1
-    with pytest.raises(InputError, match="epoch_02.pt holds epoch 1, but it is the run's checkpoint of epoch 2"):
-        val_per_class_by_epoch(folder, checkpoints)
-    assert not (folder / "val_per_class_by_epoch.csv").exists()
-
-
-def test_the_validation_pass_takes_the_implementation_it_is_given(evaluation_inputs):
-    folder, checkpoints = evaluation_inputs
-    reference = val_per_class_by_epoch(folder, checkpoints, implementation="reference")
-    assert len(reference) == 20
-    with pytest.raises(InputError, match="unknown evaluation implementation 'quick'"):
-        val_per_class_by_epoch(folder, checkpoints, implementation="quick")
 
 
 def test_comparison_table_and_test(evaluation_inputs):

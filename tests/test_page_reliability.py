@@ -16,9 +16,8 @@ from torchbasics.classifier.evaluation_files import (
     write_confusion,
     write_per_class,
     write_predictions,
-    write_val_per_class_by_epoch,
 )
-from torchbasics.classifier.history import write_history
+from torchbasics.classifier.history import write_history, write_val_per_class
 from torchbasics.classifier.stats import wilson_interval
 from torchbasics.core import paths
 from torchbasics.core.errors import InputError
@@ -264,8 +263,8 @@ def write_evaluation(root, variant: str, seed: int) -> None:
         }
     )
     write_predictions(at(paths.EVAL_PREDICTIONS), predictions)
-    write_val_per_class_by_epoch(
-        at(paths.VAL_PER_CLASS_BY_EPOCH),
+    write_val_per_class(
+        at(paths.TRAIN_VAL_PER_CLASS),
         [
             {"epoch": epoch, "class": name, "n": 10, "correct": 2 + epoch, "accuracy": (2 + epoch) / 10}
             for epoch in (1, 2)

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def outputs_in(folder, epochs=SETTINGS.epochs):
     return RunOutputs(
-        history=folder / "history.csv", checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)]
+        history=folder / "history.csv",
+        checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)],
+        val_per_class=folder / "val_per_class.csv",
     )
 
 
@@ -124,7 +126,8 @@ KILLED_RUN = textwrap.dedent("""
     npz, folder, digest, kill_after = sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
     settings = TrainSettings(**ast.literal_eval(sys.argv[6]))
     outputs = RunOutputs(folder / "history.csv",
-                         [folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, settings.epochs + 1)])
+                         [folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, settings.epochs + 1)],
+                         folder / "val_per_class.csv")
 
     def kill(epoch):
         if epoch == kill_after:
@@ -359,3 +362,38 @@ def test_a_killed_run_with_fewer_epochs_reuses_its_progress(npz, reference, tmp_
     rerun_as_snakemake_would(npz, tmp_path, 1, caplog)
     assert "all 1 epochs of plain were completed by an earlier run" in caplog.text
     assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")[:1]
+
+
+def test_the_per_class_counts_of_every_epoch_equal_that_epochs_checkpoint_validated_anew(npz, reference):
+    # training's own validation pass counts them; the page reads them instead of a second pass over checkpoints
+    from torchbasics.classifier.history import read_val_per_class
+    from torchbasics.classifier.models import model_from_checkpoint, predict_logits
+
+    table = read_val_per_class(reference / "val_per_class.csv")
+    history = read_history(reference / "history.csv")
+    val = load_splits(npz, SPLIT, names=("val",))["val"]
+    assert table["epoch"].tolist() == [epoch for epoch in range(1, SETTINGS.epochs + 1) for _ in val.label_names]
+    for epoch in range(1, SETTINGS.epochs + 1):
+        model, _ = model_from_checkpoint(reference / f"epoch_{epoch:02d}.pt", "plain")
+        predicted = predict_logits(model, val.X, 16, "cpu", "reference").argmax(dim=1).numpy()
+        rows = table[table["epoch"] == epoch]
+        assert rows["class"].tolist() == val.label_names
+        for label, row in enumerate(rows.itertuples(index=False)):
+            of_class = val.y == label
+            assert (row.n, row.correct) == (of_class.sum(), (predicted[of_class] == label).sum())
+            assert row.accuracy == pytest.approx((predicted[of_class] == label).mean(), rel=0, abs=1e-12)
+        assert rows["correct"].sum() / rows["n"].sum() == history["val_accuracy"].iloc[epoch - 1]
+
+
+def test_progress_kept_without_per_class_counts_is_not_trusted(npz, tmp_path, reference, caplog):
+    train(npz, tmp_path)
+    state_path = tmp_path / ".resume" / "state.json"
+    state = read_json(state_path)
+    for row in state["history"]:
+        del row["val_correct_by_class"]
+    write_json(state_path, state)
+    with caplog.at_level(logging.INFO, logger="torchbasics"):
+        train(npz, tmp_path)
+    assert "records no validation counts per class" in caplog.text
+    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
+    assert (tmp_path / "val_per_class.csv").read_bytes() == (reference / "val_per_class.csv").read_bytes()

@@ -74,7 +74,7 @@ def scheduling(workdir, *args):
     """{rule: {(threads, gpu resource, priority)}} of the CNN and denoising jobs a dry run of the smoke config plans."""
     planned = {}
     for rule, job in planned_jobs(run_snakemake(workdir, "-n", "--resources", "gpu=1", *args).stdout):
-        if rule in ("train", "evaluate", "val_per_class_by_epoch", "denoise_grid"):
+        if rule in ("train", "evaluate", "denoise_grid"):
             planned.setdefault(rule, set()).add((job["threads"], job["resources"].get("gpu"), job["priority"]))
     return planned
 
@@ -87,7 +87,6 @@ def test_on_a_machine_without_a_gpu_the_jobs_share_the_cores_and_claim_no_gpu(tm
     assert scheduling(tmp_path, "--cores", "8") == {
         "train": {(2, "0", 1)},
         "evaluate": {(2, "0", 0)},
-        "val_per_class_by_epoch": {(2, "0", 0)},
         "denoise_grid": {(4, "0", 0)},
     }
     on_two_cores = scheduling(tmp_path, "--cores", "2")

@@ -26,6 +26,7 @@ rule train:
         npz=rules.prepare_cifar10.output.npz,
     output:
         history=paths.TRAIN_HISTORY,
+        val_per_class=paths.TRAIN_VAL_PER_CLASS,
         epoch_checkpoints=EPOCH_CHECKPOINTS,
     log:
         "logs/train/{variant}_seed{seed}.log",
@@ -113,31 +114,6 @@ rule evaluate:
         eval=shaping_settings(config["eval"]),
     script:
         "../scripts/classifier/evaluate.py"
-
-
-# The first, the chosen and the last epoch's checkpoints on the validation split, class by class: how each class's
-# accuracy moved over training.
-rule val_per_class_by_epoch:
-    input:
-        npz=rules.prepare_cifar10.output.npz,
-        best=rules.select_epoch.output.best,
-        epoch_checkpoints=rules.train.output.epoch_checkpoints,
-    output:
-        table=paths.VAL_PER_CLASS_BY_EPOCH,
-    log:
-        "logs/val_per_class_by_epoch/{variant}_seed{seed}.log",
-    benchmark:
-        "benchmarks/val_per_class_by_epoch/{variant}_seed{seed}.tsv"
-    conda:
-        "../../envs/torchbasics.yaml"
-    threads: lambda wildcards: threads_per_job("eval", len(RUNS))
-    resources:
-        gpu=lambda wildcards: gpus_per_job("eval"),
-    params:
-        split={"val": config["split"]["val"]},
-        eval=shaping_settings(config["eval"]),
-    script:
-        "../scripts/classifier/val_per_class_by_epoch.py"
 
 
 rule plot_evaluate_confusion:

@@ -206,7 +206,7 @@ def summary_inputs(wildcards):
                 rules.plot_evaluate_confusion.output.png,
                 rules.plot_evaluate_confused.output.png,
                 rules.train.output.history,
-                rules.val_per_class_by_epoch.output[0],
+                rules.train.output.val_per_class,
             ],
             variant=VARIANTS,
             seed=SHOWN_SEED,
@@ -260,13 +260,12 @@ def denoise_targets(wildcards=None):
 
 
 def classifier_targets(wildcards=None):
-    """Every final output of training, epoch selection, evaluation (the validation split's per-class accuracy at
-    the first, the chosen and the last epoch included), the comparison of the variants and the replicates."""
+    """Every final output of training (each class's validation accuracy at every epoch included), epoch
+    selection, evaluation, the comparison of the variants and the replicates."""
     per_run_outputs = [
         *rules.train.output,
         *rules.plot_train_loss.output,
         *rules.evaluate.output,
-        *rules.val_per_class_by_epoch.output,
         *rules.plot_evaluate_confusion.output,
         *rules.plot_evaluate_confused.output,
     ]

@@ -13,7 +13,9 @@ def main(snakemake):
         snakemake.wildcards.variant, train_config, snakemake.params.seed, precision=runtime.precision
     )
     outputs = RunOutputs(
-        history=Path(snakemake.output.history), checkpoints=[Path(path) for path in snakemake.output.epoch_checkpoints]
+        history=Path(snakemake.output.history),
+        checkpoints=[Path(path) for path in snakemake.output.epoch_checkpoints],
+        val_per_class=Path(snakemake.output.val_per_class),
     )
     run_training(
         snakemake.input.npz,

@@ -1,6 +1,5 @@
-"""Evaluation of a variant's chosen checkpoint on the test split: its predictions and what they tell; and of
-the first, the chosen and the last epoch's checkpoints on the validation split, class by class, to show how each
-class's accuracy moved.
+"""Evaluation of a variant's chosen checkpoint on the test split: its predictions and what they tell. (How each
+class's validation accuracy moved over the epochs is counted by training's own validation pass: ``history``.)
 
 The metrics are plain functions of (true labels, predicted labels), unit-tested on hand-made predictions; the
 files they go into (evaluation_files.py) are what the plot and comparison rules read, so a plot can be redrawn
@@ -20,14 +19,12 @@ import torch.nn.functional as F
 
 from torchbasics.classifier import history
 from torchbasics.classifier.evaluation_files import (
-    VAL_PER_CLASS_BY_EPOCH_COLUMNS,
     EvalOutputs,
     write_confused_images,
     write_confusion,
     write_metrics,
     write_per_class,
     write_predictions,
-    write_val_per_class_by_epoch,
 )
 from torchbasics.classifier.models import model_from_checkpoint, predict_logits, to_fast_layout
 from torchbasics.classifier.stats import wilson_interval
@@ -236,67 +233,3 @@ def run_evaluation(
         metrics["confused_fraction"],
     )
     return metrics
-
-
-def per_class_by_epoch_rows(epoch: int, counts: np.ndarray, label_names: list[str]) -> list[dict]:
-    """One epoch's rows of ``VAL_PER_CLASS_BY_EPOCH_COLUMNS``: per class, its images, correct ones, accuracy."""
-    return [
-        {"epoch": epoch, "class": row["class"], "n": row["n"], "correct": row["correct"], "accuracy": row["accuracy"]}
-        for row in per_class_accuracy(counts, label_names)
-    ]
-
-
-def epoch_model(path: str | Path, variant: str, epoch: int, device: str, implementation: str) -> torch.nn.Module:
-    """The network of checkpoint ``path``, checked to hold ``epoch`` (the run's k-th checkpoint holds epoch k),
-    on ``device`` and in the layout ``implementation`` evaluates in."""
-    model, state = model_from_checkpoint(path, variant)
-    if state["epoch"] != epoch:
-        raise InputError(f"{path} holds epoch {state['epoch']}, but it is the run's checkpoint of epoch {epoch}")
-    model = model.to(device)
-    return to_fast_layout(model) if implementation == "fast" else model
-
-
-def epochs_to_follow(chosen_epoch: int, epochs: int) -> list[int]:
-    """The epochs whose per-class validation accuracy the page compares: the first, the chosen and the last.
-
-    Each epoch costs a full pass over the validation split; these three tell how a class moved from the start of
-    training to the checkpoint that is evaluated and to the end.
-    """
-    return sorted({1, chosen_epoch, epochs})
-
-
-def run_val_per_class_by_epoch(
-    npz_path: str | Path,
-    split_config: dict,
-    checkpoints: list[str],
-    variant: str,
-    *,
-    batch_size: int,
-    device: str,
-    output: str | Path,
-    implementation: str = "fast",
-    epochs: list[int] | None = None,
-) -> pd.DataFrame:
-    """What rule val_per_class_by_epoch does: the checkpoints of ``epochs`` (all by default; ``checkpoints`` in
-    epoch order, epoch 1 first) on the validation split, each class's accuracy at each epoch, into ``output``.
-
-    Like the test pass, in float32 whatever the training ran in: the checkpoints hold float32 weights and
-    ``predict_logits`` returns float32 logits. Nothing is written unless every checkpoint is sound.
-    """
-    if not checkpoints:
-        raise InputError(f"{variant}: no checkpoint to evaluate on the validation split")
-    val = load_splits(npz_path, split_config, names=("val",))["val"]
-    n_classes = len(val.label_names)
-    rows = []
-    epochs = list(range(1, len(checkpoints) + 1)) if epochs is None else epochs
-    if not set(epochs) <= set(range(1, len(checkpoints) + 1)):
-        raise InputError(f"{variant}: epochs {epochs} are not all among the run's {len(checkpoints)} checkpoints")
-    for epoch in epochs:
-        model = epoch_model(checkpoints[epoch - 1], variant, epoch, device, implementation)
-        predicted = predict_logits(model, val.X, batch_size, device, implementation).argmax(dim=1).numpy()
-        counts = confusion_counts(val.y, predicted, n_classes)
-        rows += per_class_by_epoch_rows(epoch, counts, val.label_names)
-        accuracy = np.trace(counts) / len(val.y)
-        log.info("%s epoch %d: validation accuracy %.4f on %d images", variant, epoch, accuracy, len(val.y))
-    write_val_per_class_by_epoch(output, rows)
-    return pd.DataFrame(rows, columns=list(VAL_PER_CLASS_BY_EPOCH_COLUMNS))

@@ -37,8 +37,6 @@ METRICS_FIELDS = (
 )
 PER_CLASS_COLUMNS = ("class", "n", "correct", "accuracy", "ci95_low", "ci95_high")
 PREDICTION_COLUMNS = ("index", "true", "predicted", "confidence")
-# Each class's validation accuracy at some epochs of a run (the first, the chosen, the last), a row per (epoch, class).
-VAL_PER_CLASS_BY_EPOCH_COLUMNS = ("epoch", "class", "n", "correct", "accuracy")
 CONFUSION_CORNER = "true/predicted"  # the confusion CSV's top-left cell: rows are true, columns predicted classes
 
 
@@ -57,19 +55,6 @@ def write_per_class(path: str | Path, rows: list[dict]) -> None:
 
 def read_per_class(path: str | Path) -> pd.DataFrame:
     return read_table(path, PER_CLASS_COLUMNS, "a per-class accuracy table", numbers=PER_CLASS_COLUMNS[1:])
-
-
-def write_val_per_class_by_epoch(path: str | Path, rows: list[dict]) -> None:
-    write_table(path, pd.DataFrame(rows, columns=list(VAL_PER_CLASS_BY_EPOCH_COLUMNS)))
-
-
-def read_val_per_class_by_epoch(path: str | Path) -> pd.DataFrame:
-    return read_table(
-        path,
-        VAL_PER_CLASS_BY_EPOCH_COLUMNS,
-        "a table of validation accuracy per class and epoch",
-        numbers=("epoch", "n", "correct", "accuracy"),
-    )
 
 
 def write_confusion(path: str | Path, fractions: np.ndarray, label_names: list[str]) -> None:

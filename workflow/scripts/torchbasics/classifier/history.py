@@ -28,6 +28,9 @@ HISTORY_COLUMNS = (
 )
 TEXT_COLUMNS = ("device", "precision")
 SELECTION_RULE = "lowest validation loss; ties go to the earlier epoch"
+# Each class's validation accuracy at every epoch, counted by training's own validation pass (``train.validate``):
+# how a class moved over training, which the page follows for the worst class and the class it is taken for.
+VAL_PER_CLASS_COLUMNS = ("epoch", "class", "n", "correct", "accuracy")
 # best.json: the epoch chosen by ``SELECTION_RULE`` and its checkpoint (``selection_summary``).
 BEST_FIELDS = ("variant", "epoch", "val_loss", "val_accuracy", "train_loss", "checkpoint", "rule", "epochs")
 
@@ -80,3 +83,26 @@ def write_best(path, best: dict) -> None:
 
 def read_best(path) -> dict:
     return read_record(path, BEST_FIELDS, "a chosen epoch (best.json)")
+
+
+def val_per_class_rows(history: list[dict], label_names: list[str], class_sizes: list[int]) -> list[dict]:
+    """Rows of ``VAL_PER_CLASS_COLUMNS`` from history rows that hold ``val_correct_by_class``, epoch by epoch;
+    ``class_sizes``: the validation split's images of each class."""
+    return [
+        {"epoch": row["epoch"], "class": name, "n": size, "correct": correct, "accuracy": correct / size}
+        for row in history
+        for name, size, correct in zip(label_names, class_sizes, row["val_correct_by_class"])
+    ]
+
+
+def write_val_per_class(path: str | Path, rows: list[dict]) -> None:
+    write_table(path, pd.DataFrame(rows, columns=list(VAL_PER_CLASS_COLUMNS)))
+
+
+def read_val_per_class(path: str | Path) -> pd.DataFrame:
+    return read_table(
+        path,
+        VAL_PER_CLASS_COLUMNS,
+        "a table of validation accuracy per class and epoch",
+        numbers=("epoch", "n", "correct", "accuracy"),
+    )

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torchbasics.classifier.augment import Augmentation, TorchvisionAugmentation
 from torchbasics.classifier.batched_augment import BatchedAugmentation
 from torchbasics.classifier.batches import CifarImages, DeviceImages
-from torchbasics.classifier.history import write_history
+from torchbasics.classifier.history import val_per_class_rows, write_history, write_val_per_class
 from torchbasics.classifier.models import (
     build_model,
     load_checkpoint,
@@ -215,16 +215,17 @@ def validate(
     device: str,
     implementation: str = "fast",
     images: np.ndarray | torch.Tensor | None = None,
-) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) on un-augmented images, in float32 whatever training runs in: the
-    validation loss chooses the epoch, so it is measured at full precision. ``images``: the split's images as
-    ``validation_images`` prepared them once for every epoch (by default, ``split.X``)."""
+) -> tuple[float, float, list[int]]:
+    """(mean cross-entropy, accuracy, correct images of each class) on un-augmented images, in float32 whatever
+    training runs in: the validation loss chooses the epoch, so it is measured at full precision. ``images``: the
+    split's images as ``validation_images`` prepared them once for every epoch (by default, ``split.X``)."""
     images = split.X if images is None else images
     logits = predict_logits(model, images, batch_size, device, implementation)
     labels = torch.from_numpy(split.y)
     loss = F.cross_entropy(logits, labels).item()
-    accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
-    return loss, accuracy
+    correct = logits.argmax(dim=1) == labels
+    correct_by_class = torch.bincount(labels[correct], minlength=len(split.label_names)).tolist()
+    return loss, correct.double().mean().item(), correct_by_class
 
 
 def validation_images(split: Split, implementation: str, device: str) -> np.ndarray | torch.Tensor:
@@ -277,6 +278,8 @@ class ResumeFolder:
             stale = state["config_digest"] != self.digest
             if sha256 is None:  # an older version's, whose checkpoints cannot be checked
                 raise ValueError("it records no checkpoint digests")
+            if any("val_correct_by_class" not in row for row in history):  # an older version's too
+                raise ValueError("it records no validation counts per class")
             if len(sha256) != len(history):
                 raise ValueError(f"{len(sha256)} checkpoint digests for {len(history)} epochs")
         except (OSError, ValueError, KeyError, TypeError) as error:
@@ -386,6 +389,7 @@ def restore(
 class RunOutputs:
     history: Path
     checkpoints: list[Path]  # epoch 1, 2, ... in order
+    val_per_class: Path  # each class's validation accuracy at every epoch
 
 
 def train_variant(
@@ -417,7 +421,7 @@ def train_variant(
     history = resume_history(model, optimizer, resume, settings, device)
     remove_undeclared_checkpoints(outputs)
     if history:
-        republish(history, resume, outputs)
+        republish(history, resume, outputs, splits["val"])
         if len(history) == settings.epochs:
             log.info(
                 "all %d epochs of %s were completed by an earlier run (kept in %s); nothing to train",
@@ -437,7 +441,7 @@ def train_variant(
         train_loss, images_per_s = train_one_epoch(
             model, optimizer, dataset, augmentation, settings, epoch, device, progress
         )
-        val_loss, val_accuracy = validate(
+        val_loss, val_accuracy, val_correct_by_class = validate(
             model, splits["val"], settings.batch_size, device, settings.implementation, val_images
         )
         history.append(
@@ -451,9 +455,10 @@ def train_variant(
                 "device": device,
                 "precision": settings.precision,
                 "threads": torch.get_num_threads(),
+                "val_correct_by_class": val_correct_by_class,
             }
         )
-        record_epoch(model, optimizer, resume, settings, history, device, outputs, gpu)
+        record_epoch(model, optimizer, resume, settings, history, device, outputs, splits["val"], gpu)
         log.info(
             "epoch %d/%d done: train loss %.4f, val loss %.4f, val accuracy %.4f, %.0f s",
             epoch,
@@ -527,11 +532,18 @@ def remove_undeclared_checkpoints(outputs: RunOutputs) -> None:
             stale.unlink()
 
 
-def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs) -> None:
+def republish(history: list[dict], resume: ResumeFolder, outputs: RunOutputs, val: Split) -> None:
     """Put the completed epochs' checkpoints and history back where Snakemake deleted them after the kill."""
     for epoch in range(1, len(history) + 1):
         publish(resume, epoch, outputs.checkpoints[epoch - 1])
+    write_histories(history, outputs, val)
+
+
+def write_histories(history: list[dict], outputs: RunOutputs, val: Split) -> None:
+    """The history and each class's validation accuracy, epoch by epoch, as far as ``history`` goes."""
     write_history(outputs.history, history)
+    class_sizes = np.bincount(val.y, minlength=len(val.label_names)).tolist()
+    write_val_per_class(outputs.val_per_class, val_per_class_rows(history, val.label_names, class_sizes))
 
 
 def record_epoch(
@@ -542,6 +554,7 @@ def record_epoch(
     history: list[dict],
     device: str,
     outputs: RunOutputs,
+    val: Split,
     gpu: dict | None = None,
 ) -> None:
     """Checkpoint into the resume folder, commit the progress, then publish the declared outputs.
@@ -563,7 +576,7 @@ def record_epoch(
     )
     resume.commit(history, [*resume.checkpoint_sha256[: epoch - 1], sha256])
     publish(resume, epoch, outputs.checkpoints[epoch - 1])
-    write_history(outputs.history, history)
+    write_histories(history, outputs, val)
 
 
 def run_training(

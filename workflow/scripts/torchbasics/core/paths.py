@@ -61,6 +61,7 @@ TRAIN_HISTORY = f"results/train/{RUN}/history.csv"
 TRAIN_CHECKPOINT = f"results/train/{RUN}/epoch_{{epoch}}.pt"  # {epoch}: two digits, from 01
 # Training's progress, kept outside its outputs: Snakemake deletes a failed job's outputs, and this must survive.
 TRAIN_RESUME = f"results/train/.resume/{RUN}"
+TRAIN_VAL_PER_CLASS = f"results/train/{RUN}/val_per_class.csv"  # each class's validation accuracy, every epoch
 TRAIN_BEST = f"results/train/{RUN}/best.json"
 TRAIN_LOSS_FIGURE = Figure(f"results/train/{RUN}/loss")
 VAL_LOSS_FIGURE = Figure("results/train/val_loss")  # every run's validation loss on one axis
@@ -72,7 +73,6 @@ EVAL_PREDICTIONS = f"results/eval/{RUN}/predictions.csv"
 EVAL_CONFUSED_IMAGES = f"results/eval/{RUN}/confused_images.npz"
 EVAL_CONFUSION_FIGURE = Figure(f"results/eval/{RUN}/confusion")
 EVAL_CONFUSED_FIGURE = Figure(f"results/eval/{RUN}/confused_images")
-VAL_PER_CLASS_BY_EPOCH = f"results/eval/{RUN}/val_per_class_by_epoch.csv"
 
 COMPARE_TABLE = f"results/compare/{COMPARISON}/seed{{seed}}/variants.csv"
 COMPARE_MCNEMAR = f"results/compare/{COMPARISON}/seed{{seed}}/mcnemar.json"

@@ -24,9 +24,8 @@ from torchbasics.classifier.evaluation_files import (
     read_metrics,
     read_per_class,
     read_predictions,
-    read_val_per_class_by_epoch,
 )
-from torchbasics.classifier.history import read_best, read_history
+from torchbasics.classifier.history import read_best, read_history, read_val_per_class
 from torchbasics.classifier.replicates import read_paired_test, worst_class_counts
 from torchbasics.core import paths, settings
 from torchbasics.core.errors import InputError
@@ -366,7 +365,7 @@ def _evaluation_sections(run: PageRun, variant: str) -> list[Section]:
                 answers.mutual_confusion_answer(confusion, worst, partner),
                 answers.confidence_answer(read_predictions(of(paths.EVAL_PREDICTIONS)), worst, partner),
                 answers.pair_over_epochs_answer(
-                    read_val_per_class_by_epoch(of(paths.VAL_PER_CLASS_BY_EPOCH)),
+                    read_val_per_class(of(paths.TRAIN_VAL_PER_CLASS)),
                     worst,
                     partner,
                     metrics["chosen_epoch"],

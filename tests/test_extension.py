@@ -48,9 +48,10 @@ def add_entry(module: Path, entry: str) -> None:
 def extended_workflow(folder: Path) -> Path:
     workflow = copy_workflow(folder)
     library = workflow / "workflow" / "scripts" / "torchbasics"
-    (library / "models.py").write_text((library / "models.py").read_text() + TOY_NETWORK)
-    add_entry(library / "variants.py", TOY_VARIANT)
-    add_entry(library / "norms.py", TOY_NORM)
+    models = library / "classifier" / "models.py"
+    models.write_text(models.read_text() + TOY_NETWORK)
+    add_entry(library / "classifier" / "variants.py", TOY_VARIANT)
+    add_entry(library / "denoise" / "norms.py", TOY_NORM)
     return workflow
 
 

@@ -1,6 +1,5 @@
 """The seaborn figures, drawn from small made-up tables: what each axis shows, its labels and its data."""
 
-import json
 import logging
 import runpy
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from torchbasics.classifier import replicates
-from torchbasics.classifier.history import write_history
+from torchbasics.classifier.history import write_best, write_history
 from torchbasics.classifier.plots import (
     confusion_heatmap,
     per_class_comparison,
@@ -20,6 +19,7 @@ from torchbasics.classifier.plots import (
     replicate_per_class,
     validation_loss_curves,
 )
+from torchbasics.core import paths
 from torchbasics.core.errors import InputError
 from torchbasics.core.figures import plt, save_figure
 from torchbasics.denoise.plots import psnr_heatmap
@@ -349,13 +349,16 @@ def test_plot_replicates_reads_the_pandas_tables_and_saves_both_figures(tmp_path
     replicates.variant_summary(per_seed).to_csv(inputs["variants"], index=False)  # residual: NaN interval
     per_class.to_csv(inputs["per_class"], index=False)
     outputs = figure_outputs(tmp_path, "accuracy", "per_class")
-    run_entry_script("plot_replicates.py", input={key: str(path) for key, path in inputs.items()}, output=outputs)
+    run_entry_script(
+        "classifier/plot_replicates.py", input={key: str(path) for key, path in inputs.items()}, output=outputs
+    )
     for path in outputs.values():
         assert Path(path).stat().st_size > 0
     assert Path(outputs["accuracy_png"]).read_bytes().startswith(b"\x89PNG")
 
 
-def test_plot_val_loss_variants_pairs_each_run_with_its_files(tmp_path, restore_root_logging):
+def test_plot_val_loss_variants_pairs_each_run_with_its_files(tmp_path, restore_root_logging, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the job finds each run's files (paths.*)
     histories, bests = [], []
     for (variant, seed), (values, best) in RUNS.items():
         rows = [
@@ -363,14 +366,16 @@ def test_plot_val_loss_variants_pairs_each_run_with_its_files(tmp_path, restore_
             | {"images_per_s": 100.0, "device": "cpu", "precision": "fp32", "threads": 2}
             for epoch, loss in enumerate(values, start=1)
         ]
-        histories.append(tmp_path / f"{variant}_{seed}_history.csv")
+        histories.append(paths.fill(paths.TRAIN_HISTORY, variant=variant, seed=seed))
         write_history(histories[-1], rows)
-        bests.append(tmp_path / f"{variant}_{seed}_best.json")
-        bests[-1].write_text(json.dumps(best))
+        bests.append(paths.fill(paths.TRAIN_BEST, variant=variant, seed=seed))
+        record = {"variant": variant, "val_accuracy": 0.5, "train_loss": 2.0, "checkpoint": "-", "rule": "-"}
+        write_best(bests[-1], record | best | {"epochs": len(values)})
     outputs = {"png": str(tmp_path / "val_loss.png"), "svg": str(tmp_path / "val_loss.svg")}
     run_entry_script(
-        "plot_val_loss_variants.py",
-        input={"histories": [str(path) for path in histories], "best": [str(path) for path in bests]},
+        "classifier/plot_val_loss_variants.py",
+        # the inputs Snakemake is given, in another order than the runs: the job finds each file by its run
+        input={"histories": histories[::-1], "best": bests[::-1]},
         params={"runs": [list(run) for run in RUNS]},  # as YAML or a Snakefile gives them: lists
         output=outputs,
     )

@@ -59,7 +59,9 @@ def test_a_source_outside_the_pipelines_folders_is_taken(tmp_path):
 
 def page_run(root, variants, **changes) -> PageRun:
     """The page of the smoke run (or a linked copy of it, ``root``) as a config with ``variants`` would show it."""
-    return PageRun(variants=variants, baseline="plain", norms=["L1", "L2"], shown_seed=546, root=root, **changes)
+    return PageRun(
+        **{"variants": variants, "baseline": "plain", "norms": ["L1", "L2"], "shown_seed": 546} | changes, root=root
+    )
 
 
 def render_page(tmp_path, run):

@@ -113,7 +113,7 @@ def planned_jobs(smoke_run_copy) -> set[str]:
 def test_editing_plot_code_reruns_only_plots(smoke_run_copy):
     assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
     library = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics"
-    originals = {module: (module.read_text(), module.stat()) for module in library.glob("plots*.py")}
+    originals = {module: (module.read_text(), module.stat()) for module in library.glob("*/plots.py")}
     assert originals
     try:
         for module, (text, _) in originals.items():
@@ -130,7 +130,7 @@ def test_editing_plot_code_reruns_only_plots(smoke_run_copy):
 
 def test_editing_the_pages_answers_rerenders_only_the_page(smoke_run_copy):
     assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
-    answers = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics" / "answers.py"
+    answers = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics" / "report" / "answers.py"
     text, stat = answers.read_text(), answers.stat()
     try:
         answers.write_text(text + "\n# a reworded statement\n")

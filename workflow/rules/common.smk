@@ -13,7 +13,7 @@ from snakemake.utils import validate
 # reaches them through PYTHONPATH, set here because every Snakemake process (a cluster job's too) reads this file.
 LIBRARY = str(Path(workflow.basedir) / "workflow" / "scripts")
 sys.path.insert(0, LIBRARY)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
 from torchbasics.denoise import norms
 from torchbasics.core import paths, settings
 from torchbasics.classifier import variants

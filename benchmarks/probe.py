@@ -67,6 +67,16 @@ def first_images(lib: SimpleNamespace, split, n_images: int):
     return lib.cifar10.Split(split.X[:n_images], split.y[:n_images], split.label_names, 0)
 
 
+def make_optimizer(lib: SimpleNamespace, model, device: str):
+    """The optimizer the side's pipeline trains with: its ``train.make_optimizer`` where it has one (later commits
+    choose fused Adam on CUDA there), else plain Adam, as ``train_variant`` made it before."""
+    import torch
+
+    if hasattr(lib.train, "make_optimizer"):
+        return lib.train.make_optimizer(model, 1e-4, device)
+    return torch.optim.Adam(model.parameters(), lr=1e-4)
+
+
 def training_rate(lib: SimpleNamespace, variant: str, split, precision: str, device: str) -> float:
     """Images/s of the library's own fast training loop over ``split``, after a warm-up pass."""
     import torch
@@ -77,7 +87,7 @@ def training_rate(lib: SimpleNamespace, variant: str, split, precision: str, dev
     )
     path = lib.train.DATA_PATHS["fast"]
     model = lib.models.to_fast_layout(lib.models.build_model(variant).to(device))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)  # as train_variant makes it, in both layouts
+    optimizer = make_optimizer(lib, model, device)
     augmentation = path.augmentation()
     seconds = 0.0
     for part in (first_images(lib, split, WARM_UP_BATCHES * BATCH_SIZE), split):

@@ -189,7 +189,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (fewer images and iterations)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's choice; with --baseline, the cores this process may use)",
+    )
     parser.add_argument("--compile", action="store_true", help="also measure the fast paths under torch.compile")
     parser.add_argument(
         "--baseline", metavar="COMMIT", help="measure the working tree against COMMIT's library instead"

@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/throughput.py --quick    # a short run, for a smoke check
     .venv/bin/python benchmarks/throughput.py --device cuda
     .venv/bin/python benchmarks/throughput.py --compile    # also torch.compile'd fast paths, with compile time
+    .venv/bin/python benchmarks/throughput.py --baseline c3d23de    # the working tree against that commit
 
 Measures, on made-up 32x32 images (the speed does not depend on their content):
   * training images/s of every registered variant with the reference implementation (the assignment's per-image
@@ -20,11 +21,19 @@ Measures, on made-up 32x32 images (the speed does not depend on their content):
     seconds the first batches took (compiling).
 Both paths run under the pipeline's own process set-up (torchbasics.core.runtime.reuse_freed_memory).
 The last line is machine-readable: key=value pairs.
+
+With --baseline COMMIT it measures only this instead, for COMMIT's library and the working tree's, alternating in
+several rounds (--rounds), each side in a fresh interpreter (benchmarks/probe.py, benchmarks/against_commit.py):
+fast training of both networks at the precision `auto` picks on this machine, fast evaluation (plain) and the
+fused denoising step (L1); its last line gives each as working tree / baseline (`train_speedup_vs_baseline=`,
+`residual_speedup_vs_baseline=`, `eval_speedup_vs_baseline=`, `denoise_speedup_vs_baseline=`). --threads defaults
+to the cores this process may use; --quick makes each probe shorter.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -180,9 +189,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (fewer images and iterations)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's choice; with --baseline, the cores this process may use)",
+    )
     parser.add_argument("--compile", action="store_true", help="also measure the fast paths under torch.compile")
+    parser.add_argument(
+        "--baseline", metavar="COMMIT", help="measure the working tree against COMMIT's library instead"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="with --baseline: rounds of both sides (default 5)")
     args = parser.parse_args()
+    if args.baseline:
+        import against_commit  # beside this script
+
+        threads = args.threads or len(os.sched_getaffinity(0))
+        against_commit.main(args.baseline, args.rounds, threads, args.device, args.quick)
+        return
     reuse_freed_memory()  # as every pipeline job does
     if args.threads:
         torch.set_num_threads(args.threads)

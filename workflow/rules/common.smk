@@ -193,9 +193,9 @@ def summary_inputs(wildcards):
             rules.denoise_plot_comparison.output.png,
         ],
         # without a clean original there is no PSNR to map
-        "denoise_quality": [rules.denoise_plot_psnr_heatmap.output.png, rules.denoise_regions.output[0]]
-        if has_clean_parrot()
-        else [],
+        "denoise_quality": (
+            [rules.denoise_plot_psnr_heatmap.output.png, rules.denoise_regions.output[0]] if has_clean_parrot() else []
+        ),
         "val_loss_figure": rules.plot_val_loss_variants.output.png,
         # each variant's files of the seed shown in full
         "variants": expand(

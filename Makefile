@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 # Anything after `make run ARGS=...` goes to snakemake, e.g. ARGS="--configfile config.yaml tests/smoke.yaml".
 ARGS ?=
 
-.PHONY: run test lint venv clean
+# The test order is shuffled (pytest-randomly); SEED=N repeats the order of a run whose log said --randomly-seed=N.
+SEED ?=
+
+.PHONY: run test unit lint venv clean
 
 venv: $(BIN)/.installed
 
@@ -19,8 +22,13 @@ $(BIN)/.installed: requirements.txt
 run: venv
 	$(BIN)/snakemake --resources gpu=1 --cores all $(ARGS)
 
+# Both tiers: tests/unit/ and tests/workflow/ (Snakemake runs, other processes, compiles).
 test: venv
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q $(if $(SEED),--randomly-seed=$(SEED)) tests
+
+# The unit tier alone: the library's own tests, no process started, no compile; seconds, not minutes.
+unit: venv
+	$(BIN)/python -m pytest -q -m "not slow" $(if $(SEED),--randomly-seed=$(SEED)) tests/unit
 
 # The style every change keeps (settings in pyproject.toml): `ruff format .` and `snakefmt .` apply it.
 lint: venv

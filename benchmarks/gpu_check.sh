@@ -46,8 +46,8 @@ device, claim = claim_device("cuda", "train")
 print(gpu_facts(device), torch.cuda.get_arch_list())
 print("train.precision auto ->", resolve_precision("auto", device))
 EOF
-step cuda-tests 100 "$PY" -m pytest -q -rs tests/test_cuda.py
-step cuda-augmentation 40 "$PY" -m pytest -q -rs tests/test_batched_augment.py -k cuda
+step cuda-tests 100 "$PY" -m pytest -q -rs tests/workflow/test_cuda.py
+step cuda-augmentation 40 "$PY" -m pytest -q -rs tests/unit/test_batched_augment.py -k cuda
 step throughput 50 "$PY" benchmarks/throughput.py --quick --device cuda
 
 if [ -n "$DATA" ] && "$PY" -c "import snakemake" 2> /dev/null; then

@@ -1,5 +1,9 @@
-"""Shared fixtures. The library lives in workflow/scripts/ (where Snakemake's scripts import it from)."""
+"""Shared fixtures, and the two tiers: tests/unit/ (the library, in this process only) and tests/workflow/ (anything
+that starts Snakemake or another process, marked ``workflow``). The library lives in workflow/scripts/, where
+Snakemake's scripts import it from."""
 
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +13,29 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 sys.path.insert(0, str(REPO / "tests"))
+
+
+UNIT_TIER, WORKFLOW_TIER = REPO / "tests" / "unit", REPO / "tests" / "workflow"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if WORKFLOW_TIER in item.path.parents:
+            item.add_marker(pytest.mark.workflow)
+
+
+def refuse_a_process(*args, **kwargs):
+    raise AssertionError("a unit test started a process: it belongs in tests/workflow/ (or is marked slow)")
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_start_no_process(request, monkeypatch):
+    """What keeps the unit tier fast and independent: a test in tests/unit/ that starts a process fails. A test marked
+    ``slow`` may (torch.compile runs the C++ compiler)."""
+    if UNIT_TIER in request.node.path.parents and not request.node.get_closest_marker("slow"):
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
+            monkeypatch.setattr(os, name, refuse_a_process)
+        monkeypatch.setattr(subprocess.Popen, "__init__", refuse_a_process)
 
 
 @pytest.fixture
@@ -36,26 +63,23 @@ def copy_workflow(target: Path) -> Path:
     return target
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = SMOKE_TIMEOUT_S, workflow: Path = REPO):
-    """Run ``workflow``'s Snakefile in ``workdir`` with its config.yaml + tests/smoke.yaml; return the result."""
-    import subprocess
+def run_snakemake(
+    workdir: Path,
+    *args: str,
+    check: bool = True,
+    timeout: int = SMOKE_TIMEOUT_S,
+    workflow: Path = REPO,
+    configfiles: tuple[str, ...] = ("config.yaml", "tests/smoke.yaml"),
+    env: dict[str, str] | None = None,
+):
+    """Run ``workflow``'s Snakefile in ``workdir`` with its ``configfiles`` (by default config.yaml + the smoke
+    config) on two cores; return the result. Every test starts Snakemake through this (or ``launch`` for a run it
+    must kill)."""
+    from launch import snakemake
 
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(workflow / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workflow / "config.yaml"),
-        str(workflow / "tests" / "smoke.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    configs = ("--configfile", *(str(workflow / name) for name in configfiles)) if configfiles else ()
+    options = ("--snakefile", str(workflow / "Snakefile"), "--directory", str(workdir), *configs, "--cores", "2")
+    result = snakemake(*options, *args, cwd=workdir, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
     return result
@@ -64,35 +88,63 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
 @dataclass
 class SmokeRun:
     workdir: Path  # where results/, resources/ and logs/ are
-    workflow: Path  # the copy of the workflow that made them (tests may edit its code)
+    workflow: Path  # the copy of the workflow that made them
+
+
+SMOKE_TREE = ("results", "resources", "logs", "smoke-data")
+
+
+def fingerprint(run: SmokeRun) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file of the run and of its workflow."""
+    files = [path for name in SMOKE_TREE for path in (run.workdir / name).rglob("*")]
+    files += [path for name in WORKFLOW_FILES for path in (run.workflow / name).rglob("*")]
+    return {str(path): (path.stat().st_size, path.stat().st_mtime_ns) for path in files if path.is_file()}
 
 
 @pytest.fixture(scope="session")
-def smoke_run_copy(tmp_path_factory) -> SmokeRun:
-    """The smoke run, made by a copy of the workflow, so that a test can edit that copy's code afterwards."""
+def smoke(tmp_path_factory):
+    """The whole pipeline run once on the smoke config and made-up inputs, by a copy of the workflow.
+
+    Shared by every test of the session, so it is read-only: a test that changes files or code works on
+    ``own_smoke_run``. Any change to it fails the session at the end, naming the files.
+    """
     from make_inputs import write_smoke_inputs
 
     workflow = copy_workflow(tmp_path_factory.mktemp("workflow"))
     workdir = tmp_path_factory.mktemp("smoke")
     write_smoke_inputs(workdir)
     run_snakemake(workdir, workflow=workflow)
-    return SmokeRun(workdir, workflow)
+    run = SmokeRun(workdir, workflow)
+    before = fingerprint(run)
+    yield run
+    after = fingerprint(run)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"a test changed the shared smoke run: {changed[:10]}"
 
 
 @pytest.fixture(scope="session")
-def smoke_run(smoke_run_copy) -> Path:
-    """The whole pipeline run once on the smoke config and made-up inputs; returns its working directory."""
-    return smoke_run_copy.workdir
+def smoke_run(smoke) -> Path:
+    """The shared smoke run's working directory (read-only)."""
+    return smoke.workdir
 
 
 def linked_copy(source: Path, target: Path) -> Path:
-    """A copy of the tree ``source`` whose files are hard links to the originals: cheap, and safe for a test that
-    replaces a file (a new file, or the pipeline's write-and-rename) but never for one that edits it in place."""
-    import os
+    """A copy of the run in ``source`` that a test may change: results and inputs as hard links (cheap; every
+    writer of the pipeline, Snakemake's deletion of outputs before a job included, replaces a file rather than
+    editing it, which leaves the original alone), the logs and Snakemake's records (written in place) as copies."""
     import shutil
 
-    shutil.copytree(source, target, copy_function=os.link, ignore=shutil.ignore_patterns(".snakemake"))
+    for name in ("results", "resources", "smoke-data"):
+        shutil.copytree(source / name, target / name, copy_function=os.link)
+    for name in ("logs", ".snakemake/metadata"):
+        shutil.copytree(source / name, target / name)
     return target
+
+
+@pytest.fixture
+def own_smoke_run(smoke, tmp_path) -> SmokeRun:
+    """A private copy of the finished smoke run (made by the same workflow), for a test that runs jobs in it."""
+    return SmokeRun(linked_copy(smoke.workdir, tmp_path / "smoke"), smoke.workflow)
 
 
 @pytest.fixture
@@ -113,3 +165,15 @@ def npz(tmp_path_factory):
 
     X, y = synthetic_cifar(320, seed=3)
     return write_npz(tmp_path_factory.mktemp("data") / "cifar10.npz", X, y)
+
+
+@pytest.fixture(scope="module")
+def reference(npz, tmp_path_factory):
+    """One uninterrupted short training run (training_runs.SETTINGS), for the others to be compared with."""
+    import torch
+    from training_runs import train
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("reference")
+    train(npz, folder)
+    return folder

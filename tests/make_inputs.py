@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+# Two GPUs of one machine, as nvidia-smi --query-gpu=uuid names them.
+GPU_A, GPU_B = "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11", "GPU-9b1d0c2e-77aa-4e21-8f3b-0c6d5e4f3a22"
+
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 

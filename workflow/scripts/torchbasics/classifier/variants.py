@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torchbasics.core.errors import InputError
+from torchbasics.core import registry
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,13 @@ DEFAULT_BASELINE = "plain"
 
 def check_configured(names, baseline: str) -> None:
     """Refuse a configured variant or baseline that is not registered, naming the setting."""
-    for setting, name in [*(("train.variants", name) for name in names), ("train.baseline", baseline)]:
-        try:
-            variant(name)
-        except InputError as error:
-            raise InputError(f"{setting}: {error}") from None
+    named = [*(("train.variants", name) for name in names), ("train.baseline", baseline)]
+    registry.check_configured(REGISTRY, named, "model variant", "variants")
 
 
 def variant(name: str) -> Variant:
     """The registered variant ``name``; an unknown name is refused with the registered ones."""
-    if name not in REGISTRY:
-        raise InputError(f"unknown model variant {name!r}; registered variants: {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+    return registry.registered(REGISTRY, name, "model variant", "variants")
 
 
 def compared_with(baseline: str, configured: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from torchbasics.core.errors import InputError
+from torchbasics.core import registry
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,9 @@ def heading(names) -> str:
 
 def check_configured(names) -> None:
     """Refuse a configured norm that is not in the table, naming the setting."""
-    for name in names:
-        try:
-            norm(name)
-        except InputError as error:
-            raise InputError(f"denoise.norms: {error}") from None
+    registry.check_configured(REGISTRY, (("denoise.norms", name) for name in names), "norm", "norms")
 
 
 def norm(name: str) -> Norm:
     """The registered norm ``name``; an unknown name is refused with the registered ones."""
-    if name not in REGISTRY:
-        raise InputError(f"unknown norm {name!r}; registered norms: {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+    return registry.registered(REGISTRY, name, "norm", "norms")

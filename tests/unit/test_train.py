@@ -1,23 +1,25 @@
 """Training on a tiny split: repeatability, resuming after a kill, the records it keeps."""
 
-import csv
 import logging
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch
-from conftest import REPO
+from training_runs import (
+    SETTINGS,
+    SPLIT,
+    assert_same_weights,
+    digest_of,
+    learning_columns,
+    outputs_in,
+    rerun_as_snakemake_would,
+    train,
+)
 
 from torchbasics.classifier.history import read_history
 from torchbasics.classifier.train import (
-    ResumeFolder,
-    RunOutputs,
     TrainSettings,
     config_digest,
     epoch_generator,
-    run_training,
     train_variant,
 )
 from torchbasics.core.errors import InputError
@@ -25,61 +27,11 @@ from torchbasics.core.fetch import file_digest
 from torchbasics.core.io import read_json, write_json
 from torchbasics.data.cifar10 import load_splits
 
-SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
-SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, implementation="reference")
-TIMING_COLUMNS = ("seconds", "images_per_s")  # wall-clock measurements: the only columns allowed to differ
-
-
 # Bit-identical numbers need the same thread count in every run (it can change the order of float sums).
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def outputs_in(folder, epochs=SETTINGS.epochs):
-    return RunOutputs(
-        history=folder / "history.csv",
-        checkpoints=[folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, epochs + 1)],
-        val_per_class=folder / "val_per_class.csv",
-    )
-
-
-def train(npz, folder, settings=SETTINGS):
-    return run_training(
-        npz,
-        SPLIT,
-        settings,
-        device="cpu",
-        outputs=outputs_in(folder, settings.epochs),
-        resume_folder=folder / ".resume",
-    )
-
-
-@pytest.fixture(scope="module")
-def reference(npz, tmp_path_factory):
-    """One uninterrupted run, for the others to be compared with."""
-    torch.set_num_threads(1)
-    folder = tmp_path_factory.mktemp("reference")
-    train(npz, folder)
-    return folder
-
-
-def learning_columns(history_path):
-    """history.csv as written, without the timing columns."""
-    with open(history_path, newline="") as stream:
-        return [
-            {key: value for key, value in row.items() if key not in TIMING_COLUMNS} for row in csv.DictReader(stream)
-        ]
-
-
-def weights(checkpoint):
-    return torch.load(checkpoint, weights_only=True)["model"]
-
-
-def assert_same_weights(first, second):
-    a, b = weights(first), weights(second)
-    assert a.keys() == b.keys()
-    assert all(torch.equal(a[name], b[name]) for name in a), f"{first} and {second} differ"
-
-
+@pytest.mark.slow
 def test_a_run_records_every_epoch(reference):
     history = read_history(reference / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3]
@@ -94,6 +46,7 @@ def test_a_run_records_every_epoch(reference):
         assert not kept.samefile(published) and kept.read_bytes() == published.read_bytes()
 
 
+@pytest.mark.slow
 def test_the_same_config_gives_the_same_history_and_weights(npz, reference, tmp_path):
     train(npz, tmp_path)
     assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
@@ -101,11 +54,13 @@ def test_the_same_config_gives_the_same_history_and_weights(npz, reference, tmp_
         assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", reference / f"epoch_{epoch:02d}.pt")
 
 
+@pytest.mark.slow
 def test_another_seed_gives_another_run(npz, reference, tmp_path):
     train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "seed": 12}))
     assert learning_columns(tmp_path / "history.csv") != learning_columns(reference / "history.csv")
 
 
+@pytest.mark.slow
 def test_progress_is_logged(npz, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="torchbasics"):
         train(npz, tmp_path, TrainSettings(**{**SETTINGS.__dict__, "epochs": 1}))
@@ -114,106 +69,7 @@ def test_progress_is_logged(npz, tmp_path, caplog):
     assert "training plain on cpu" in caplog.text
 
 
-KILLED_RUN = textwrap.dedent("""
-    import ast, os, sys
-    from pathlib import Path
-    sys.path.insert(0, sys.argv[1])
-    import torch
-    from torchbasics.data.cifar10 import load_splits
-    from torchbasics.classifier.train import RunOutputs, TrainSettings, train_variant
-
-    torch.set_num_threads(1)
-    npz, folder, digest, kill_after = sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
-    settings = TrainSettings(**ast.literal_eval(sys.argv[6]))
-    outputs = RunOutputs(folder / "history.csv",
-                         [folder / f"epoch_{epoch:02d}.pt" for epoch in range(1, settings.epochs + 1)],
-                         folder / "val_per_class.csv")
-
-    def kill(epoch):
-        if epoch == kill_after:
-            os._exit(137)  # like SIGKILL from a time limit: no clean-up, no finally blocks
-
-    splits = load_splits(npz, ast.literal_eval(sys.argv[7]), ("train", "val"))
-    train_variant(settings, splits, device="cpu", digest=digest,
-                  outputs=outputs, resume_folder=folder / ".resume", after_epoch=kill)
-""")
-
-
-def digest_of(npz, settings=SETTINGS):
-    return config_digest(settings, SPLIT, file_digest(npz, "sha256"))
-
-
-def killed_run(npz, folder, kill_after):
-    command = [
-        sys.executable,
-        "-c",
-        KILLED_RUN,
-        str(REPO / "workflow" / "scripts"),
-        str(npz),
-        str(folder),
-        digest_of(npz),
-        str(kill_after),
-        repr(SETTINGS.__dict__),
-        repr(SPLIT),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
-
-
-def test_a_killed_run_resumes_from_its_last_epoch_and_matches_an_uninterrupted_one(npz, reference, tmp_path, caplog):
-    killed = killed_run(npz, tmp_path, kill_after=2)
-    assert killed.returncode == 137, killed.stderr
-    assert len(ResumeFolder(tmp_path / ".resume", digest_of(npz)).completed_history(3)) == 2
-    # Snakemake deletes a failed job's declared outputs before the job runs again
-    for output in (tmp_path / "history.csv", *tmp_path.glob("epoch_*.pt")):
-        output.unlink()
-
-    with caplog.at_level(logging.INFO, logger="torchbasics"):
-        train(npz, tmp_path)
-    assert "resuming plain after epoch 2 of 3" in caplog.text
-    assert "epoch 1/3 done" not in caplog.text and "epoch 3/3 done" in caplog.text  # only epoch 3 was trained
-    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
-    for epoch in (1, 2, 3):
-        assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", reference / f"epoch_{epoch:02d}.pt")
-
-
-def test_progress_of_another_config_is_not_resumed(npz, tmp_path, caplog):
-    killed = killed_run(npz, tmp_path, kill_after=1)
-    assert killed.returncode == 137, killed.stderr
-    changed = TrainSettings(**{**SETTINGS.__dict__, "lr": 5e-4, "epochs": 2})
-    with caplog.at_level(logging.INFO, logger="torchbasics"):
-        train(npz, tmp_path, changed)
-    assert "belongs to another config or data; starting over" in caplog.text
-    assert "epoch 1/2 done" in caplog.text
-    # the same as a fresh run of the changed config
-    fresh = tmp_path / "fresh"
-    train(npz, fresh, changed)
-    assert learning_columns(tmp_path / "history.csv") == learning_columns(fresh / "history.csv")
-
-
-def test_progress_saved_by_an_older_network_layout_starts_over_from_a_clean_model(npz, reference, tmp_path, caplog):
-    killed = killed_run(npz, tmp_path, kill_after=1)
-    assert killed.returncode == 137, killed.stderr
-    checkpoint = ResumeFolder(tmp_path / ".resume", digest_of(npz)).checkpoint(1)
-    state = torch.load(checkpoint, weights_only=True)
-    # Before pooling moved ahead of the ReLU, the plain network's convs sat at features.0, .2, .4 and .6.
-    state["model"] = {name.replace("features.1.", "features.2."): tensor for name, tensor in state["model"].items()}
-    torch.save(state, checkpoint)
-    # as an older version wrote it: its digest recorded with it
-    recorded = read_json(checkpoint.parent / "state.json")
-    recorded["checkpoint_sha256"][0] = file_digest(checkpoint, "sha256")
-    write_json(checkpoint.parent / "state.json", recorded)
-    for output in (tmp_path / "history.csv", *tmp_path.glob("epoch_*.pt")):
-        output.unlink()
-
-    with caplog.at_level(logging.INFO, logger="torchbasics"):
-        train(npz, tmp_path)
-    assert "its weights do not fit this network (missing features.1.0.bias" in caplog.text
-    assert "epoch 1/3 done" in caplog.text
-    # the tensors that did fit were not loaded into the model before the others were found missing
-    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")
-    assert_same_weights(tmp_path / "epoch_03.pt", reference / "epoch_03.pt")
-
-
+@pytest.mark.slow
 def test_unreadable_resume_state_starts_over(npz, tmp_path, caplog):
     resume = tmp_path / ".resume"
     resume.mkdir()
@@ -250,6 +106,7 @@ def test_each_epoch_draws_from_its_own_streams():
     assert len({tuple(draw(*key)) for key in [(1, 2, 0), (1, 3, 0), (2, 2, 0), (1, 2, 1)]}) == 4
 
 
+@pytest.mark.slow
 def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
     splits = load_splits(npz, SPLIT, ("train", "val"))
     with pytest.raises(InputError, match="2 checkpoint paths for 3 epochs"):
@@ -263,6 +120,7 @@ def test_checkpoint_paths_must_cover_every_epoch(npz, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_the_batched_backend_is_repeatable_too(npz, tmp_path):
     batched = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 2})
     train(npz, tmp_path / "first", batched)
@@ -286,6 +144,7 @@ def test_both_batch_sources_give_the_same_batches_in_the_same_order(npz):
         assert torch.equal(images_a, images_b) and torch.equal(labels_a, labels_b)
 
 
+@pytest.mark.slow
 def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
     bfloat16 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 2, "precision": "bfloat16"})
     train(npz, tmp_path / "first", bfloat16)
@@ -300,6 +159,7 @@ def test_bfloat16_training_is_repeatable_and_recorded(npz, reference, tmp_path):
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]  # it learns
 
 
+@pytest.mark.slow
 def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
     float32 = TrainSettings(**{**SETTINGS.__dict__, "implementation": "fast", "epochs": 1})
     train(npz, tmp_path / "float32", float32)
@@ -311,15 +171,7 @@ def test_bfloat16_changes_the_numbers_of_the_same_run(npz, tmp_path):
     assert bfloat16_row["train_loss"] == pytest.approx(float32_row["train_loss"], rel=0.05)
 
 
-def rerun_as_snakemake_would(npz, folder, epochs, caplog):
-    """Train ``epochs`` in ``folder`` after deleting its declared outputs, as Snakemake does before a rerun."""
-    for output in (folder / "history.csv", *folder.glob("epoch_*.pt")):
-        output.unlink()
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="torchbasics"):
-        train(npz, folder, TrainSettings(**{**SETTINGS.__dict__, "epochs": epochs}))
-
-
+@pytest.mark.slow
 def test_raising_the_epochs_trains_only_the_new_ones(npz, reference, tmp_path, caplog):
     train(npz, tmp_path)
     rerun_as_snakemake_would(npz, tmp_path, 4, caplog)
@@ -332,6 +184,7 @@ def test_raising_the_epochs_trains_only_the_new_ones(npz, reference, tmp_path, c
         assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", longer / f"epoch_{epoch:02d}.pt")
 
 
+@pytest.mark.slow
 def test_lowering_the_epochs_trains_nothing_and_leaves_no_undeclared_checkpoint(npz, reference, tmp_path, caplog):
     train(npz, tmp_path)
     rerun_as_snakemake_would(npz, tmp_path, 2, caplog)
@@ -345,6 +198,7 @@ def test_lowering_the_epochs_trains_nothing_and_leaves_no_undeclared_checkpoint(
     assert "all 3 epochs of plain were completed by an earlier run" in caplog.text
 
 
+@pytest.mark.slow
 def test_a_checkpoint_left_by_a_longer_run_is_removed_even_when_snakemake_kept_it(npz, tmp_path, caplog):
     train(npz, tmp_path)
     (tmp_path / "history.csv").unlink()
@@ -356,14 +210,7 @@ def test_a_checkpoint_left_by_a_longer_run_is_removed_even_when_snakemake_kept_i
     assert "removing" in caplog.text and "epoch_03.pt: the config declares 2 epochs" in caplog.text
 
 
-def test_a_killed_run_with_fewer_epochs_reuses_its_progress(npz, reference, tmp_path, caplog):
-    killed = killed_run(npz, tmp_path, kill_after=2)  # a 3-epoch run killed after epoch 2
-    assert killed.returncode == 137, killed.stderr
-    rerun_as_snakemake_would(npz, tmp_path, 1, caplog)
-    assert "all 1 epochs of plain were completed by an earlier run" in caplog.text
-    assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")[:1]
-
-
+@pytest.mark.slow
 def test_the_per_class_counts_of_every_epoch_equal_that_epochs_checkpoint_validated_anew(npz, reference):
     # training's own validation pass counts them; the page reads them instead of a second pass over checkpoints
     from torchbasics.classifier.history import read_val_per_class
@@ -385,6 +232,7 @@ def test_the_per_class_counts_of_every_epoch_equal_that_epochs_checkpoint_valida
         assert rows["correct"].sum() / rows["n"].sum() == history["val_accuracy"].iloc[epoch - 1]
 
 
+@pytest.mark.slow
 def test_progress_kept_without_per_class_counts_is_not_trusted(npz, tmp_path, reference, caplog):
     train(npz, tmp_path)
     state_path = tmp_path / ".resume" / "state.json"

@@ -1,7 +1,7 @@
 """The README's commands work as written: its snakemake invocations dry-run, `make run` builds one of them.
 
 Commands are read from the README's ```sh blocks. Installs, the test suite itself, benchmarks and commands that
-need a finished run (--report), a killed one (--unlock, run by tests/test_config_reliability.py) or a SLURM cluster
+need a finished run (--report), a killed one (--unlock, run by test_config_reliability.py) or a SLURM cluster
 (--profile profiles/slurm, covered by tests/cluster/run.sh) are not run here.
 """
 
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, copy_workflow
+from launch import snakemake
 
 FENCED_SH = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # Where the README's smoke run writes; the tests use their own folder instead.
 README_SMOKE_DIR = "/tmp/smoke"
-# --unlock has no dry run: tests/test_config_reliability.py runs it after a killed run.
+# --unlock has no dry run: tests/workflow/test_config_reliability.py runs it after a killed run.
 NEEDS_MORE_THAN_A_DRY_RUN = {"--report", "--profile", "--unlock"}
 
 
@@ -70,23 +71,24 @@ def in_test_folders(words, tmp_path):
 
 
 def dry_run(words, workdir):
-    command = [sys.executable, "-m", "snakemake", *words[1:], "--dry-run"]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300, check=False)
+    return snakemake(*words[1:], "--dry-run", cwd=workdir, timeout=300)
 
 
-@pytest.fixture
-def workflow_copy(tmp_path):
-    """A copy of the workflow to run in (its .snakemake/ and any outputs stay out of the repository)."""
+@pytest.fixture(scope="module")
+def readme_folders(tmp_path_factory):
+    """The test's stand-in for the README's folders, and a copy of the workflow to run in (its .snakemake/ and any
+    outputs stay out of the repository); dry runs change neither, so the module's tests share them."""
     from make_inputs import write_smoke_inputs
 
-    workdir = copy_workflow(tmp_path / "work" / "main")
-    write_smoke_inputs(tmp_path / "smoke")  # what `python tests/make_inputs.py /tmp/smoke` writes
-    return workdir
+    folders = tmp_path_factory.mktemp("readme")
+    write_smoke_inputs(folders / "smoke")  # what `python tests/make_inputs.py /tmp/smoke` writes
+    return folders, copy_workflow(folders / "work" / "main")
 
 
-@pytest.mark.parametrize("words", SNAKEMAKE_COMMANDS, ids=shlex.join)
-def test_a_readme_snakemake_command_dry_runs(words, workflow_copy, tmp_path):
-    result = dry_run(in_test_folders(words, tmp_path), workflow_copy)
+@pytest.mark.parametrize("words", sorted(set(map(tuple, SNAKEMAKE_COMMANDS))), ids=shlex.join)
+def test_a_readme_snakemake_command_dry_runs(words, readme_folders):
+    folders, workflow_copy = readme_folders
+    result = dry_run(in_test_folders(list(words), folders), workflow_copy)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "This was a dry-run" in result.stdout + result.stderr
 
@@ -99,7 +101,7 @@ def test_the_readme_smoke_inputs_command_writes_what_the_smoke_config_reads(tmp_
 
 
 @pytest.mark.parametrize("words", MAKE_RUN_COMMANDS + [["make", "run", "ARGS=denoise"]], ids=shlex.join)
-def test_make_run_passes_its_arguments_to_snakemake(words, workflow_copy, tmp_path):
+def test_make_run_passes_its_arguments_to_snakemake(words, readme_folders):
     installed = ".venv/bin/.installed"  # taken as up to date: this checks the command, not the install
     plan = subprocess.run(
         ["make", "--dry-run", "--old-file", installed, *words[1:]], cwd=REPO, capture_output=True, text=True, check=True
@@ -108,7 +110,7 @@ def test_make_run_passes_its_arguments_to_snakemake(words, workflow_copy, tmp_pa
     snakemake_words = shlex.split(snakemake_line)
     arguments = [word.split("=", 1)[1] for word in words if word.startswith("ARGS=")]
     assert snakemake_words[len(snakemake_words) - len(arguments) :] == arguments
-    result = dry_run(snakemake_words, workflow_copy)
+    result = dry_run(snakemake_words, readme_folders[1])
     assert result.returncode == 0, result.stderr[-4000:]
 
 
@@ -124,9 +126,7 @@ def test_every_option_of_an_inline_snakemake_command_exists():
         if word.startswith("-")
     }
     assert "--sdm" in options
-    help_text = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--help"], capture_output=True, text=True, check=True
-    ).stdout
+    help_text = snakemake("--help", cwd=REPO, timeout=300).stdout
     unknown = {
         option
         for option in options

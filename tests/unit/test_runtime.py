@@ -3,19 +3,14 @@ run-time settings, with the GPU's presence simulated (torch.cuda's functions and
 
 import logging
 import os
-import subprocess
-import sys
-import textwrap
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO
 
 from torchbasics.core import gpus, runtime
 from torchbasics.core.errors import InputError
 from torchbasics.core.gpus import LOCK_DIR_VARIABLE, claim_gpu
 from torchbasics.core.runtime import (
-    ON_GLIBC,
     architecture_supported,
     claim_device,
     job_runtime,
@@ -25,35 +20,6 @@ from torchbasics.core.runtime import (
 
 # Allocates 16 MiB with malloc and reports how many more bytes glibc then holds as separate memory maps
 # (mallinfo2's hblkhd).
-MAPPED_BYTES_OF_A_16_MIB_BLOCK = textwrap.dedent("""
-    import ctypes, sys
-    sys.path.insert(0, sys.argv[1])
-    from torchbasics.core.runtime import reuse_freed_memory
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in
-                    ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-                     "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.malloc.restype, libc.mallinfo2.restype = ctypes.c_void_p, MallInfo2
-    if sys.argv[2] == "reuse":
-        assert reuse_freed_memory()
-    before = libc.mallinfo2().hblkhd
-    block = libc.malloc(16 * 1024 * 1024)
-    print(libc.mallinfo2().hblkhd - before)
-""")
-
-
-def mapped_bytes(mode):
-    command = [sys.executable, "-c", MAPPED_BYTES_OF_A_16_MIB_BLOCK, str(REPO / "workflow" / "scripts"), mode]
-    return int(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-
-
-@pytest.mark.skipif(not ON_GLIBC, reason="the tuning applies to glibc's malloc only")
-def test_freed_activation_sized_blocks_come_from_the_reusable_heap_not_fresh_maps():
-    assert mapped_bytes("default") >= 16 * 1024 * 1024  # glibc's default: a block this size gets its own map
-    assert mapped_bytes("reuse") == 0
 
 
 def fake_snakemake(log_path):

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 from matplotlib.colors import to_rgba
 
 from torchbasics.classifier import replicates
@@ -24,7 +25,7 @@ from torchbasics.core.errors import InputError
 from torchbasics.core.figures import plt, save_figure
 from torchbasics.denoise.plots import psnr_heatmap
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+SCRIPTS = REPO / "workflow" / "scripts"
 
 
 @pytest.fixture(autouse=True)

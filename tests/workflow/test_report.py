@@ -1,9 +1,9 @@
 """The report stage after a smoke run: the summary page, Snakemake's report, and regeneration without retraining."""
 
-import os
 import re
 
-from conftest import run_snakemake
+import pytest
+from conftest import SmokeRun, copy_workflow, run_snakemake
 
 from torchbasics.core import paths
 
@@ -74,13 +74,13 @@ def test_the_page_answers_from_the_replicates(smoke_run):
     assert re.search(r"residual minus plain, trained with the same seed, is [+-]\d+\.\d points", markdown)
 
 
-def test_snakemake_report_holds_every_figure(smoke_run_copy, tmp_path):
+def test_snakemake_report_holds_every_figure(smoke, tmp_path):
     report = tmp_path / "report.html"
-    run_snakemake(smoke_run_copy.workdir, "--report", str(report), workflow=smoke_run_copy.workflow)
+    run_snakemake(smoke.workdir, "--report", str(report), workflow=smoke.workflow)
     content = report.read_text()
     figures = [
-        path.relative_to(smoke_run_copy.workdir).as_posix()
-        for path in (smoke_run_copy.workdir / "results").rglob("*.png")
+        path.relative_to(smoke.workdir).as_posix()
+        for path in (smoke.workdir / "results").rglob("*.png")
         if "denoise/L" not in path.as_posix()
     ]  # the denoised images are data, not report figures
     assert figures
@@ -105,38 +105,31 @@ COMPUTE_RULES = (
 )
 
 
-def planned_jobs(smoke_run_copy) -> set[str]:
-    result = run_snakemake(smoke_run_copy.workdir, "-n", workflow=smoke_run_copy.workflow)
+def planned_jobs(run: SmokeRun) -> set[str]:
+    result = run_snakemake(run.workdir, "-n", workflow=run.workflow)
     return set(re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE))
 
 
-def test_editing_plot_code_reruns_only_plots(smoke_run_copy):
-    assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
-    library = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics"
-    originals = {module: (module.read_text(), module.stat()) for module in library.glob("*/plots.py")}
-    assert originals
-    try:
-        for module, (text, _) in originals.items():
-            module.write_text(text + "\n# a style change\n")
-        jobs = planned_jobs(smoke_run_copy)
-    finally:  # put the copy back as it was (content and times), for the other tests of the same smoke run
-        for module, (text, stat) in originals.items():
-            module.write_text(text)
-            os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+@pytest.fixture
+def editable_smoke_run(own_smoke_run, tmp_path) -> SmokeRun:
+    """A copy of the smoke run with a copy of its workflow, whose code the test edits."""
+    return SmokeRun(own_smoke_run.workdir, copy_workflow(tmp_path / "workflow"))
+
+
+def test_editing_plot_code_reruns_only_plots(editable_smoke_run):
+    assert planned_jobs(editable_smoke_run) == set()  # the smoke run is complete
+    library = editable_smoke_run.workflow / "workflow" / "scripts" / "torchbasics"
+    modules = list(library.glob("*/plots.py"))
+    assert modules
+    for module in modules:
+        module.write_text(module.read_text() + "\n# a style change\n")
+    jobs = planned_jobs(editable_smoke_run)
     assert jobs, "editing the plotting code re-ran nothing: plot rules do not track their code"
     assert not jobs & set(COMPUTE_RULES), jobs & set(COMPUTE_RULES)
-    assert planned_jobs(smoke_run_copy) == set()
 
 
-def test_editing_the_pages_answers_rerenders_only_the_page(smoke_run_copy):
-    assert planned_jobs(smoke_run_copy) == set()  # the smoke run is complete
-    answers = smoke_run_copy.workflow / "workflow" / "scripts" / "torchbasics" / "report" / "answers.py"
-    text, stat = answers.read_text(), answers.stat()
-    try:
-        answers.write_text(text + "\n# a reworded statement\n")
-        jobs = planned_jobs(smoke_run_copy)
-    finally:  # put the copy back as it was (content and times), for the other tests of the same smoke run
-        answers.write_text(text)
-        os.utime(answers, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert jobs == {"summary", "all"}, jobs
-    assert planned_jobs(smoke_run_copy) == set()
+def test_editing_the_pages_answers_rerenders_only_the_page(editable_smoke_run):
+    assert planned_jobs(editable_smoke_run) == set()  # the smoke run is complete
+    answers = editable_smoke_run.workflow / "workflow" / "scripts" / "torchbasics" / "report" / "answers.py"
+    answers.write_text(answers.read_text() + "\n# a reworded statement\n")
+    assert planned_jobs(editable_smoke_run) == {"summary", "all"}

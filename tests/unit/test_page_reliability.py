@@ -1,14 +1,11 @@
 """The summary page says what its files hold: the seed it shows, accuracy intervals inside [0, 1], every class tied
 for the worst, and class names, URLs and hosts as text in both the Markdown and the HTML page."""
 
-import json
 import re
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_snakemake
 from scipy import stats
 
 from torchbasics.classifier import replicates
@@ -78,22 +75,6 @@ def test_the_replicate_section_names_the_seed_the_workflow_shows_not_the_smalles
     markdown = replicate_markdown(tmp_path, per_seed, shown_seed=547)
     assert "Seeds 546, 547; the sections above show seed 547 in full" in markdown
     assert "seed 546 in full" not in markdown
-
-
-def test_after_reordering_the_seeds_the_page_names_and_shows_the_first(smoke_run_copy, tmp_path):
-    # a copy of the smoke run, which stays as it was for the other tests; reordering the seeds retrains nothing
-    workdir = tmp_path / "run"
-    shutil.copytree(smoke_run_copy.workdir, workdir, symlinks=True)
-    result = run_snakemake(
-        workdir, "results/report/summary.md", "--config", "seeds=[547, 546]", workflow=smoke_run_copy.workflow
-    )
-    jobs = set(re.findall(r"^(?:local)?rule (\w+):", result.stderr, flags=re.MULTILINE))
-    assert "summary" in jobs and not jobs & {"train", "select_epoch", "evaluate"}, jobs  # nothing retrained
-    markdown = (workdir / "results" / "report" / "summary.md").read_text()
-    assert "the sections above show seed 547 in full" in markdown
-    metrics = json.loads((workdir / "results" / "eval" / "plain" / "seed547" / "metrics.json").read_text())
-    shown = re.search(r"on the \d+ test images \(\w+\): accuracy (\d+\.\d)%", markdown).group(1)
-    assert shown == f"{100 * metrics['accuracy']:.1f}"
 
 
 def test_a_shown_seed_without_replicate_runs_is_refused(tmp_path):

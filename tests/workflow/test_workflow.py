@@ -2,47 +2,22 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 from conftest import REPO, copy_workflow, run_snakemake
+from launch import snakemake
 from make_inputs import write_imagefolder_archive, write_parrot_pair, write_smoke_inputs
 
 
-def snakemake_in_repo(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True, timeout=600
-    )
-
-
 def test_lint_reports_nothing():
-    result = snakemake_in_repo("--lint")
+    result = snakemake("--lint", cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr
 
 
 def test_dry_run_of_the_default_config(tmp_path):
     # the default config downloads everything: a dry run plans the downloads and every stage after them
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(REPO / "config.yaml"),
-            "-n",
-            "--cores",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_snakemake(tmp_path, "-n", configfiles=("config.yaml",), check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     for rule in ("download", "prepare_cifar10", "prepare_parrot", "all"):
         assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule

@@ -190,6 +190,7 @@ def test_losses_are_recorded_before_each_step_and_after_the_last(implementation)
     assert losses[-1].item() < losses[0].item()
 
 
+@pytest.mark.slow  # torch.compile builds a C++ kernel: about a minute on a small CPU
 @pytest.mark.parametrize("norm", denoise.NORMS)
 def test_compiled_fused_step_equals_the_eager_one(norm):
     noisy, denoised = (t.float() for t in random_pair(5, shape=(1, 3, 16, 20)))

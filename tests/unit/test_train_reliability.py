@@ -8,11 +8,10 @@ import re
 
 import pytest
 import torch
-from test_train import (
+from training_runs import (
     SETTINGS,
     assert_same_weights,
     digest_of,
-    killed_run,
     learning_columns,
     rerun_as_snakemake_would,
     train,
@@ -64,6 +63,7 @@ def overwrite_400_bytes(path):
         stream.write(bytes(range(200)) * 2)
 
 
+@pytest.mark.slow
 def test_a_damaged_kept_checkpoint_is_trained_again_even_with_nothing_left_to_train(npz, reference, tmp_path, caplog):
     train(npz, tmp_path)
     truncate(tmp_path / ".resume" / "epoch_02.pt")
@@ -78,6 +78,7 @@ def test_a_damaged_kept_checkpoint_is_trained_again_even_with_nothing_left_to_tr
     assert learning_columns(tmp_path / "history.csv") == learning_columns(reference / "history.csv")[:2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "400 bytes overwritten", "missing"])
 def test_a_damaged_or_missing_kept_checkpoint_is_retrained_with_the_epochs_after_it(
     npz, reference, tmp_path, caplog, damage
@@ -106,6 +107,7 @@ def test_a_damaged_or_missing_kept_checkpoint_is_retrained_with_the_epochs_after
     assert resume.checkpoint_sha256 == [file_digest(resume.checkpoint(epoch), "sha256") for epoch in (1, 2, 3)]
 
 
+@pytest.mark.slow
 def test_damage_to_a_published_checkpoint_does_not_reach_the_kept_one(npz, reference, tmp_path, caplog):
     train(npz, tmp_path)
     truncate(tmp_path / "epoch_03.pt")
@@ -116,6 +118,7 @@ def test_damage_to_a_published_checkpoint_does_not_reach_the_kept_one(npz, refer
     assert_same_weights(tmp_path / "epoch_03.pt", reference / "epoch_03.pt")
 
 
+@pytest.mark.slow
 def test_progress_kept_without_checkpoint_digests_is_not_trusted(npz, tmp_path, caplog):
     train(npz, tmp_path, with_epochs(1))
     state_path = tmp_path / ".resume" / "state.json"
@@ -128,21 +131,7 @@ def test_progress_kept_without_checkpoint_digests_is_not_trusted(npz, tmp_path, 
 # ------------------------------------------------------------------------- how the kept epochs were trained
 
 
-def test_a_run_killed_at_one_thread_and_rerun_at_two_starts_over(npz, tmp_path, caplog):
-    killed = killed_run(npz, tmp_path, kill_after=2)  # trains at one thread
-    assert killed.returncode == 137, killed.stderr
-    torch.set_num_threads(2)
-    rerun_as_snakemake_would(npz, tmp_path, 3, caplog)
-    assert "were trained with threads 1 (this run: 2): training plain from epoch 1" in caplog.text
-    assert "epoch 1/3 done" in caplog.text
-    assert read_history(tmp_path / "history.csv")["threads"].tolist() == [2, 2, 2]
-    fresh = tmp_path / "fresh"
-    train(npz, fresh)
-    assert learning_columns(tmp_path / "history.csv") == learning_columns(fresh / "history.csv")
-    for epoch in (1, 2, 3):
-        assert_same_weights(tmp_path / f"epoch_{epoch:02d}.pt", fresh / f"epoch_{epoch:02d}.pt")
-
-
+@pytest.mark.slow
 def test_epochs_trained_on_another_kind_of_device_are_not_resumed(npz, tmp_path, caplog):
     train(npz, tmp_path, with_epochs(1))
     state_path = tmp_path / ".resume" / "state.json"
@@ -163,6 +152,7 @@ def test_only_the_kind_of_device_counts_not_its_index():
     assert how_training_changed(mixed, "cuda", "float32") == f"threads {threads}, {threads + 1} (this run: {threads})"
 
 
+@pytest.mark.slow
 def test_with_nothing_left_to_train_the_kept_epochs_keep_their_thread_count(npz, reference, tmp_path, caplog):
     """Nothing is trained, so nothing is mixed: the records say how the reused epochs were made."""
     train(npz, tmp_path)
@@ -209,6 +199,7 @@ def test_the_json_writer_names_a_full_disk(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_is_named_and_the_run_resumes_once_there_is_space(
     npz, reference, tmp_path, caplog
 ):
@@ -263,6 +254,7 @@ def test_a_full_disk_fails_the_job_with_one_logged_line(tmp_path):
 # ------------------------------------------------------------------------------ the loss under bfloat16
 
 
+@pytest.mark.slow
 def test_under_bfloat16_the_loss_is_taken_in_float32_from_bfloat16_logits(npz, tmp_path, monkeypatch):
     forward_dtypes, loss_dtypes = set(), set()
     build_model, cross_entropy = torchbasics.classifier.train.build_model, torch.nn.functional.cross_entropy

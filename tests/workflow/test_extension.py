@@ -4,7 +4,6 @@ penalty and one registry entry, in a copy of the workflow, then run beside the s
 Nothing else is edited: the config's choices, the rules, the comparisons, the figures and the page must pick both up.
 """
 
-import shutil
 from pathlib import Path
 
 from conftest import copy_workflow, run_snakemake
@@ -55,22 +54,9 @@ def extended_workflow(folder: Path) -> Path:
     return workflow
 
 
-def copy_of_the_smoke_run(smoke_run: Path, target: Path) -> Path:
-    """The finished smoke run's files, results and inputs as hard links (every writer replaces, never edits, a
-    file), Snakemake's records as copies."""
-    for name in ("results", "resources", "smoke-data"):
-        shutil.copytree(smoke_run / name, target / name, copy_function=_link)
-    shutil.copytree(smoke_run / ".snakemake" / "metadata", target / ".snakemake" / "metadata")
-    return target
-
-
-def _link(source, destination):
-    Path(destination).hardlink_to(source)
-
-
-def test_a_registered_network_and_norm_run_through_every_stage_onto_the_page(smoke_run_copy, tmp_path):
+def test_a_registered_network_and_norm_run_through_every_stage_onto_the_page(own_smoke_run, tmp_path):
     workflow = extended_workflow(tmp_path / "workflow")
-    workdir = copy_of_the_smoke_run(smoke_run_copy.workdir, tmp_path / "run")
+    workdir = own_smoke_run.workdir
     run_snakemake(workdir, "--config", *EXTENDED, workflow=workflow)
 
     results = workdir / "results"
@@ -96,9 +82,9 @@ def test_a_registered_network_and_norm_run_through_every_stage_onto_the_page(smo
     assert "contact_sheet_Huber.png" in page and "compare/toy_vs_plain/seed546/per_class_accuracy.png" in page
 
 
-def test_an_unregistered_network_or_norm_is_refused_before_anything_runs(smoke_run_copy, tmp_path):
+def test_an_unregistered_network_or_norm_is_refused_before_anything_runs(smoke, tmp_path):
     result = run_snakemake(
-        tmp_path, "-n", "--config", "train={variants: [plain, toy]}", check=False, workflow=smoke_run_copy.workflow
+        tmp_path, "-n", "--config", "train={variants: [plain, toy]}", check=False, workflow=smoke.workflow
     )
     assert result.returncode != 0
     assert "train.variants: unknown model variant 'toy'; registered variants: plain, residual" in result.stdout

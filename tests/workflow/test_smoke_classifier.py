@@ -169,8 +169,8 @@ def test_the_replicate_tables_equal_a_direct_computation_from_each_runs_metrics(
         assert_figure(smoke_run / figure.stem)
 
 
-def test_the_stage_is_complete(smoke_run_copy):
-    result = run_snakemake(smoke_run_copy.workdir, "classifier", "--dry-run", workflow=smoke_run_copy.workflow)
+def test_the_stage_is_complete(smoke):
+    result = run_snakemake(smoke.workdir, "classifier", "--dry-run", workflow=smoke.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
@@ -183,15 +183,13 @@ def test_the_stage_is_complete(smoke_run_copy):
     ],
     ids=["run-device", "stage-devices", "download-settings"],
 )
-def test_changing_only_a_device_or_the_download_settings_reruns_nothing(smoke_run_copy, changes):
-    result = run_snakemake(smoke_run_copy.workdir, "--dry-run", "--config", *changes, workflow=smoke_run_copy.workflow)
+def test_changing_only_a_device_or_the_download_settings_reruns_nothing(smoke, changes):
+    result = run_snakemake(smoke.workdir, "--dry-run", "--config", *changes, workflow=smoke.workflow)
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
 
 
-def test_the_run_wide_implementation_reaches_every_stage_that_has_one(smoke_run_copy):
-    result = run_snakemake(
-        smoke_run_copy.workdir, "--dry-run", "--config", "implementation=reference", workflow=smoke_run_copy.workflow
-    )
+def test_the_run_wide_implementation_reaches_every_stage_that_has_one(smoke):
+    result = run_snakemake(smoke.workdir, "--dry-run", "--config", "implementation=reference", workflow=smoke.workflow)
     planned = result.stdout
     for rule in ("denoise_grid", "train", "evaluate"):
         assert f"rule {rule}:" in planned, rule

@@ -22,9 +22,9 @@ $(BIN)/.installed: requirements.txt
 run: venv
 	$(BIN)/snakemake --resources gpu=1 --cores all $(ARGS)
 
-# Both tiers: tests/unit/ and tests/workflow/ (Snakemake runs, other processes, compiles).
+# Both tiers: tests/unit/ and tests/workflow/ (Snakemake runs, other processes, compiles), one worker per CPU.
 test: venv
-	$(BIN)/python -m pytest -q $(if $(SEED),--randomly-seed=$(SEED)) tests
+	$(BIN)/python -m pytest -q -n auto $(if $(SEED),--randomly-seed=$(SEED)) tests
 
 # The unit tier alone: the library's own tests, no process started, no compile; seconds, not minutes.
 unit: venv

@@ -101,20 +101,35 @@ def fingerprint(run: SmokeRun) -> dict[str, tuple[int, int]]:
     return {str(path): (path.stat().st_size, path.stat().st_mtime_ns) for path in files if path.is_file()}
 
 
+def session_folder(tmp_path_factory) -> Path:
+    """A folder of this test session, shared by its pytest-xdist workers where it has them."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def smoke(tmp_path_factory):
     """The whole pipeline run once on the smoke config and made-up inputs, by a copy of the workflow.
 
-    Shared by every test of the session, so it is read-only: a test that changes files or code works on
-    ``own_smoke_run``. Any change to it fails the session at the end, naming the files.
+    Made once per session (the first worker to need it makes it, the others wait for it) and shared by every test,
+    so it is read-only: a test that runs jobs in it takes ``own_smoke_run``. A test that changed it fails the
+    session at the end, naming the files.
     """
+    import fcntl
+    import shutil
+
     from make_inputs import write_smoke_inputs
 
-    workflow = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    workdir = tmp_path_factory.mktemp("smoke")
-    write_smoke_inputs(workdir)
-    run_snakemake(workdir, workflow=workflow)
-    run = SmokeRun(workdir, workflow)
+    folder = session_folder(tmp_path_factory) / "smoke-run"
+    run = SmokeRun(folder / "smoke", folder / "workflow")
+    with open(f"{folder}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker whose run failed left
+            copy_workflow(run.workflow)
+            write_smoke_inputs(run.workdir)
+            run_snakemake(run.workdir, workflow=run.workflow)
+            (folder / "complete").touch()
     before = fingerprint(run)
     yield run
     after = fingerprint(run)

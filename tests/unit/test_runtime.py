@@ -6,6 +6,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from make_inputs import GPU_A, GPU_B
 
 from torchbasics.core import gpus, runtime
 from torchbasics.core.errors import InputError
@@ -205,10 +206,6 @@ def test_an_unusable_gpu_stops_the_job_before_it_does_anything(torch_without_gpu
     with pytest.raises(InputError, match="eval.device is 'auto' and this machine has a GPU driver"):
         job_runtime("eval", {"device": "auto"}, {"implementation": "fast"}, threads=1)
     assert job_runtime("eval", {"device": "cpu"}, {"implementation": "fast"}, threads=1).device == "cpu"
-
-
-# Two GPUs as torch reports them (get_device_properties(i).uuid, without nvidia-smi's "GPU-").
-GPU_A, GPU_B = "GPU-5f2a6c1e-0d1b-4f4c-9c1e-2b7d3f0e8a11", "GPU-9b1d0c2e-77aa-4e21-8f3b-0c6d5e4f3a22"
 
 
 @pytest.fixture

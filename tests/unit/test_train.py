@@ -1,4 +1,5 @@
-"""Training on a tiny split: repeatability, resuming after a kill, the records it keeps."""
+"""Training on a tiny split: repeatability, resuming with more or fewer epochs, the records it keeps (a run killed
+mid-way: tests/workflow/test_processes.py)."""
 
 import logging
 

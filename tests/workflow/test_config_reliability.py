@@ -1,6 +1,7 @@
-"""Reliability of the config and of the page that prints it: the page's config block agrees with its sections after
-any change, quoted text reaches the pipeline as given, paths Snakemake cannot take are refused with the way
-round, seeds stay in the range every generator takes, and a killed run's lock is documented and released."""
+"""Reliability of the config through Snakemake: the page's config block agrees with its sections after a change,
+quoted text reaches the pipeline as given, paths Snakemake cannot take are refused with the way round, seeds out of
+range are refused at start-up, and a killed run's lock is released as the README says (the config's values
+without Snakemake: tests/unit/test_config_values.py)."""
 
 import os
 import re

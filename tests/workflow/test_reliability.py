@@ -66,7 +66,7 @@ def test_a_learning_rate_of_3e_4_validates_from_a_config_file(tmp_path):
     assert "lr0.1_alpha" in result.stdout  # the denoising grid got the number
 
 
-# ------------------------------------------- 4. integers (a failing job's log: test_runtime.py)
+# ------------------------------------------- 4. integers (a failing job's log: tests/unit/test_runtime.py)
 
 
 def test_whole_float_epochs_and_split_are_taken_as_integers(tmp_path):

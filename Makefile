@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Anything after `make run ARGS=...` goes to snakemake, e.g. ARGS="--configfile config.yaml tests/smoke.yaml".
 ARGS ?=
 
-# The test order is shuffled (pytest-randomly); SEED=N repeats the order of a run whose log said --randomly-seed=N.
+# The test order is shuffled (pytest-randomly): the header says --randomly-seed=N, and SEED=N repeats that order.
 SEED ?=
 
 .PHONY: run test unit lint venv clean
@@ -24,11 +24,12 @@ run: venv
 
 # Both tiers: tests/unit/ and tests/workflow/ (Snakemake runs, other processes, compiles), one worker per CPU.
 test: venv
-	$(BIN)/python -m pytest -q -n auto $(if $(SEED),--randomly-seed=$(SEED)) tests
+	$(BIN)/python -m pytest -n auto $(if $(SEED),--randomly-seed=$(SEED)) tests
 
-# The unit tier alone: the library's own tests, no process started, no compile; seconds, not minutes.
+# The unit tier alone: the library's own tests, no process started, nothing trained or compiled (the tests marked
+# slow); under a minute.
 unit: venv
-	$(BIN)/python -m pytest -q -m "not slow" $(if $(SEED),--randomly-seed=$(SEED)) tests/unit
+	$(BIN)/python -m pytest -m "not slow" $(if $(SEED),--randomly-seed=$(SEED)) tests/unit
 
 # The style every change keeps (settings in pyproject.toml): `ruff format .` and `snakefmt .` apply it.
 lint: venv

@@ -6,7 +6,7 @@ Nothing else is edited: the config's choices, the rules, the comparisons, the fi
 
 from pathlib import Path
 
-from conftest import copy_workflow, run_snakemake
+from conftest import MOVED_WORKFLOW_TRIGGERS, copy_workflow, run_snakemake
 
 TOY_NETWORK = '''
 
@@ -57,7 +57,7 @@ def extended_workflow(folder: Path) -> Path:
 def test_a_registered_network_and_norm_run_through_every_stage_onto_the_page(own_smoke_run, tmp_path):
     workflow = extended_workflow(tmp_path / "workflow")
     workdir = own_smoke_run.workdir
-    run_snakemake(workdir, "--config", *EXTENDED, workflow=workflow)
+    run_snakemake(workdir, "--config", *EXTENDED, *MOVED_WORKFLOW_TRIGGERS, workflow=workflow)
 
     results = workdir / "results"
     for seed in (546, 547):

@@ -33,6 +33,8 @@ def unit_tests_start_no_process(request, monkeypatch):
     """What keeps the unit tier fast and independent: a test in tests/unit/ that starts a process fails. A test marked
     ``slow`` may (torch.compile runs the C++ compiler)."""
     if UNIT_TIER in request.node.path.parents and not request.node.get_closest_marker("slow"):
+        import torch  # noqa: F401 - its first import runs ldconfig (to find CUDA's libraries): not the test's doing
+
         for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
             monkeypatch.setattr(os, name, refuse_a_process)
         monkeypatch.setattr(subprocess.Popen, "__init__", refuse_a_process)
@@ -166,6 +168,20 @@ MOVED_WORKFLOW_TRIGGERS = ("--rerun-triggers", "mtime", "params", "code", "softw
 def own_smoke_run(smoke, tmp_path) -> SmokeRun:
     """A private copy of the finished smoke run (made by the same workflow), for a test that runs jobs in it."""
     return SmokeRun(linked_copy(smoke.workdir, tmp_path / "smoke"), smoke.workflow)
+
+
+@pytest.fixture
+def restore_root_logging():
+    """run_script points the root logger at the job's log file; put pytest's handlers back afterwards."""
+    import logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    yield
+    for handler in root.handlers:
+        if handler not in saved:
+            handler.close()
+    root.handlers[:] = saved
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The seaborn figures, drawn from small made-up tables: what each axis shows, its labels and its data."""
 
-import logging
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -312,18 +311,6 @@ def test_replicate_per_class_refuses_variants_of_different_classes():
     table.loc[table.index[-1], "class"] = "emu"
     with pytest.raises(InputError, match="same classes"):
         replicate_per_class(replicates.per_class_summary(table), "Per class")
-
-
-@pytest.fixture
-def restore_root_logging():
-    """run_script points the root logger at the job's log file; put pytest's handlers back afterwards."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    yield
-    for handler in root.handlers:
-        if handler not in saved:
-            handler.close()
-    root.handlers[:] = saved
 
 
 def run_entry_script(name: str, **job) -> None:

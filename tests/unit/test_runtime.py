@@ -1,7 +1,6 @@
 """What every entry script shares: bad input reported plainly, memory reuse, the device choice, and a job's
 run-time settings, with the GPU's presence simulated (torch.cuda's functions and the kernel's driver files)."""
 
-import logging
 import os
 from types import SimpleNamespace
 
@@ -25,18 +24,6 @@ from torchbasics.core.runtime import (
 
 def fake_snakemake(log_path):
     return SimpleNamespace(log=[str(log_path)])
-
-
-@pytest.fixture
-def restore_root_logging():
-    """run_script points the root logger at the job's log file; put pytest's handlers back afterwards."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    yield
-    for handler in root.handlers:
-        if handler not in saved:
-            handler.close()
-    root.handlers[:] = saved
 
 
 def test_input_error_becomes_one_logged_line_and_a_failed_job(tmp_path, restore_root_logging):

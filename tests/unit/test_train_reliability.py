@@ -28,15 +28,6 @@ from torchbasics.core.io import atomic_path, read_json, write_json
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@pytest.fixture(scope="module")
-def reference(npz, tmp_path_factory):
-    """One uninterrupted 3-epoch run at one thread, for the others to be compared with."""
-    torch.set_num_threads(1)
-    folder = tmp_path_factory.mktemp("reference")
-    train(npz, folder)
-    return folder
-
-
 def with_epochs(epochs: int) -> TrainSettings:
     return TrainSettings(**{**SETTINGS.__dict__, "epochs": epochs})
 

@@ -75,8 +75,7 @@ def run_snakemake(
     env: dict[str, str] | None = None,
 ):
     """Run ``workflow``'s Snakefile in ``workdir`` with its ``configfiles`` (by default config.yaml + the smoke
-    config) on two cores; return the result. Every test starts Snakemake through this (or ``launch`` for a run it
-    must kill)."""
+    config) on two cores; return the result. Through ``launch``, as every Snakemake run of the tests."""
     from launch import snakemake
 
     configs = ("--configfile", *(str(workflow / name) for name in configfiles)) if configfiles else ()

@@ -86,6 +86,13 @@ def run_snakemake(
     return result
 
 
+def planned_rules(output: str) -> list[str]:
+    """The rule of every job a Snakemake log lists (a dry run's stdout, a real run's stderr), in its order."""
+    import re
+
+    return re.findall(r"^(?:local)?rule (\w+):", output, flags=re.MULTILINE)
+
+
 @dataclass
 class SmokeRun:
     workdir: Path  # where results/, resources/ and logs/ are

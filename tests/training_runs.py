@@ -14,11 +14,7 @@ from torchbasics.classifier.train import RunOutputs, TrainSettings, config_diges
 from torchbasics.core.fetch import file_digest
 
 SPLIT = {"train": [0, 192], "val": [192, 256], "test": [256, 320]}
-
-
 SETTINGS = TrainSettings(variant="plain", seed=11, epochs=3, batch_size=32, lr=1e-3, implementation="reference")
-
-
 TIMING_COLUMNS = ("seconds", "images_per_s")  # wall-clock measurements: the only columns allowed to differ
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import copy_workflow, run_snakemake
+from conftest import copy_workflow, planned_rules, run_snakemake
 from launch import snakemake, start
 from make_inputs import write_smoke_inputs
 
@@ -23,7 +23,7 @@ def output_of(result) -> str:
 
 
 def planned_jobs(result) -> list[str]:
-    return re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE)
+    return planned_rules(result.stdout)
 
 
 # ------------------------------------------------------ 2. the page's config block agrees with its sections

@@ -6,7 +6,7 @@ import shlex
 import shutil
 
 import pytest
-from conftest import REPO, run_snakemake
+from conftest import REPO, planned_rules, run_snakemake
 from make_inputs import write_smoke_inputs
 
 from torchbasics.core.errors import InputError
@@ -14,7 +14,7 @@ from torchbasics.core.fetch import fetch
 
 
 def planned_jobs(result) -> list[str]:
-    return re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE)
+    return planned_rules(result.stdout)
 
 
 # ------------------------------------------------------------------- 1. a source the pipeline itself writes

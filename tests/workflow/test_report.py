@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import MOVED_WORKFLOW_TRIGGERS, SmokeRun, copy_workflow, run_snakemake
+from conftest import MOVED_WORKFLOW_TRIGGERS, SmokeRun, copy_workflow, planned_rules, run_snakemake
 
 from torchbasics.core import paths
 
@@ -107,7 +107,7 @@ COMPUTE_RULES = (
 
 def planned_jobs(run: SmokeRun) -> set[str]:
     result = run_snakemake(run.workdir, "-n", *MOVED_WORKFLOW_TRIGGERS, workflow=run.workflow)
-    return set(re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE))
+    return set(planned_rules(result.stdout))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from conftest import linked_copy, run_snakemake
+from conftest import linked_copy, planned_rules, run_snakemake
 
 from torchbasics.core import paths
 from torchbasics.denoise import denoise_files
@@ -142,7 +142,7 @@ def test_after_reordering_the_seeds_the_page_names_and_shows_the_first(own_smoke
     result = run_snakemake(
         workdir, paths.SUMMARY_MARKDOWN, "--config", "seeds=[547, 546]", workflow=own_smoke_run.workflow
     )
-    jobs = set(re.findall(r"^(?:local)?rule (\w+):", result.stderr, flags=re.MULTILINE))
+    jobs = set(planned_rules(result.stderr))
     assert "summary" in jobs and not jobs & {"train", "select_epoch", "evaluate"}, jobs  # nothing retrained
     markdown = (workdir / "results" / "report" / "summary.md").read_text()
     assert "the sections above show seed 547 in full" in markdown

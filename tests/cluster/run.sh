@@ -122,9 +122,12 @@ run_pipeline() {
   "$PYTHON" "$REPO/tests/make_inputs.py" "$W/work" >/dev/null
   log "running the smoke config with --profile profiles/slurm"
   # The test cluster's own settings, on top of the users' profile: no accounting, hence no accounts and no sacct
-  # (--slurm-no-account, --slurm-status-command squeue); a declared GPU with no device behind it (train on the CPU).
+  # (--slurm-no-account, --slurm-status-command squeue); a declared GPU with no device behind it (train on the CPU);
+  # an idle controller of our own, so the first status check after a submission comes in seconds, not the
+  # plugin's default 40, which spares a busy shared controller but leaves this test waiting.
   (cd "$REPO" && PATH="$(dirname "$PYTHON"):$PATH" timeout -k 10 1800 "$PYTHON" -m snakemake \
-      "$@" --profile profiles/slurm --slurm-no-account --slurm-status-command squeue --directory "$W/work" \
+      "$@" --profile profiles/slurm --slurm-no-account --slurm-status-command squeue \
+      --slurm-init-seconds-before-status-checks 2 --directory "$W/work" \
       --configfile config.yaml tests/smoke.yaml --config 'train={device: cpu}')
 }
 

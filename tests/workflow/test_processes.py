@@ -1,5 +1,5 @@
-"""What only a process of its own shows: a training run killed mid-way resumes, and glibc keeps freed activation
-blocks for reuse from the start of a job."""
+"""What only a process of its own shows: a training run killed mid-way resumes, glibc keeps freed activation
+blocks for reuse from the start of a job, and what a job's imports load."""
 
 import logging
 import subprocess
@@ -136,3 +136,17 @@ def mapped_bytes(mode):
 def test_freed_activation_sized_blocks_come_from_the_reusable_heap_not_fresh_maps():
     assert mapped_bytes("default") >= 16 * 1024 * 1024  # glibc's default: a block this size gets its own map
     assert mapped_bytes("reuse") == 0
+
+
+def modules_loaded_by(*modules):
+    code = f"import sys; sys.path.insert(0, sys.argv[1]); import {', '.join(modules)}; print(' '.join(sys.modules))"
+    command = [sys.executable, "-c", code, str(REPO / "workflow" / "scripts")]
+    return set(subprocess.run(command, capture_output=True, text=True, check=True).stdout.split())
+
+
+def test_training_and_evaluation_jobs_do_not_import_torchvision_for_the_default_data_path():
+    # torchvision's import (which brings in torch's compiler stack) costs seconds per job; only the per-image
+    # reference path uses it.
+    loaded = modules_loaded_by("torchbasics.classifier.train", "torchbasics.classifier.evaluate")
+    assert "torch" in loaded
+    assert "torchvision" not in loaded

@@ -12,10 +12,12 @@ Validation and test images get ToTensor only: ``torchbasics.core.tensors.images_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
-from torchvision import transforms
+
+if TYPE_CHECKING:
+    from torchvision import transforms
 
 # The assignment's ranges. RandomAffine and ColorJitter draw uniformly from them; the flip has probability 0.5.
 FLIP_PROBABILITY = 0.5
@@ -40,6 +42,10 @@ class Augmentation(Protocol):
 
 def training_transform() -> transforms.Compose:
     """The assignment's per-image training transform, exactly as specified (torchvision's defaults otherwise)."""
+    # Imported here, not with the module: importing torchvision takes seconds, paid by every training job, and
+    # the default data path does not use it.
+    from torchvision import transforms
+
     return transforms.Compose(
         [
             transforms.ToTensor(),

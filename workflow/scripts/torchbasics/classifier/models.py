@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torchvision.transforms.functional import to_tensor
 
 from torchbasics.classifier.variants import variant as registered_variant
 from torchbasics.core.errors import InputError
@@ -184,6 +183,10 @@ class _ToTensorImages(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        # Imported here: importing torchvision takes seconds, paid by every evaluation job, and only this
+        # per-image reference path needs it.
+        from torchvision.transforms.functional import to_tensor
+
         return to_tensor(self.images[index])
 
 

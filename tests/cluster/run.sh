@@ -15,6 +15,9 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 W=${CLUSTER_DIR:-/tmp/torchbasics-slurm}
 HOST=$(hostname -s)
+# The smoke config with a quarter of its training images: this test is about the wiring (what each job asks SLURM
+# for and where it runs), and the four training jobs run one after the other on the one declared GPU.
+CONFIG=(--configfile config.yaml tests/smoke.yaml --config 'split={train: [0, 500], val: [2000, 2500], test: [2500, 3000]}')
 log() { printf '[cluster-test %s] %s\n' "$(date +%T)" "$*"; }
 
 install_slurm() {
@@ -120,7 +123,7 @@ start_daemons() {
 
 run_pipeline() {
   "$PYTHON" "$REPO/tests/make_inputs.py" "$W/work" >/dev/null
-  log "running the smoke config with --profile profiles/slurm"
+  log "running the smoke config, a quarter of its training images, with --profile profiles/slurm"
   # The test cluster's own settings, on top of the users' profile: no accounting, hence no accounts and no sacct
   # (--slurm-no-account, --slurm-status-command squeue); a declared GPU with no device behind it (train on the CPU);
   # an idle controller of our own, so the first status check after a submission comes in seconds, not the
@@ -128,12 +131,12 @@ run_pipeline() {
   (cd "$REPO" && PATH="$(dirname "$PYTHON"):$PATH" timeout -k 10 1800 "$PYTHON" -m snakemake \
       "$@" --profile profiles/slurm --slurm-no-account --slurm-status-command squeue \
       --slurm-init-seconds-before-status-checks 2 --directory "$W/work" \
-      --configfile config.yaml tests/smoke.yaml --config 'train={device: cpu}')
+      "${CONFIG[@]}" 'train={device: cpu}')
 }
 
 check_results() {
   local missing
-  missing=$(cd "$REPO" && "$PYTHON" -m snakemake --directory "$W/work" --configfile config.yaml tests/smoke.yaml \
+  missing=$(cd "$REPO" && "$PYTHON" -m snakemake --directory "$W/work" "${CONFIG[@]}" \
       --summary 2>/dev/null | awk -F'\t' 'NR > 1 && $2 == "-" {print $1}') || true
   if [ -n "$missing" ]; then echo "outputs missing after the cluster run:"$'\n'"$missing" >&2; return 1; fi
   log "every output exists"

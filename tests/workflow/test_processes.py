@@ -145,8 +145,8 @@ def modules_loaded_by(*modules):
 
 
 def test_training_and_evaluation_jobs_do_not_import_torchvision_for_the_default_data_path():
-    # torchvision's import (which brings in torch's compiler stack) costs seconds per job; only the per-image
-    # reference path uses it.
+    # torchvision's import loads torch's compiler stack, seconds that an evaluation job would pay for nothing;
+    # only the per-image reference paths use torchvision.
     loaded = modules_loaded_by("torchbasics.classifier.train", "torchbasics.classifier.evaluate")
     assert "torch" in loaded
     assert "torchvision" not in loaded

@@ -42,8 +42,7 @@ class Augmentation(Protocol):
 
 def training_transform() -> transforms.Compose:
     """The assignment's per-image training transform, exactly as specified (torchvision's defaults otherwise)."""
-    # Imported here, not with the module: importing torchvision takes seconds, paid by every training job, and
-    # the default data path does not use it.
+    # Imported here, not with the module: torchvision's import is slow, and the default data path does not use it.
     from torchvision import transforms
 
     return transforms.Compose(

@@ -183,8 +183,8 @@ class _ToTensorImages(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        # Imported here: importing torchvision takes seconds, paid by every evaluation job, and only this
-        # per-image reference path needs it.
+        # Imported here: torchvision's import loads torch's compiler stack (seconds), which an evaluation job
+        # otherwise never needs; only this per-image reference path uses torchvision.
         from torchvision.transforms.functional import to_tensor
 
         return to_tensor(self.images[index])

@@ -56,14 +56,14 @@ def measure(checkouts: dict[str, Path], rounds: int) -> dict[str, dict[str, list
     """{side: {script: [seconds per round]}} for the scripts every side has; sides alternate, swapping each round."""
     scripts = {side: entry_scripts(folder) for side, folder in checkouts.items()}
     shared = sorted(set.intersection(*(set(found) for found in scripts.values())))
+    codes = {side: {name: import_statements(scripts[side][name]) for name in shared} for side in checkouts}
     times = {side: {name: [] for name in shared} for side in checkouts}
     sides = list(checkouts)
     for round_index in range(rounds):
         order = sides if round_index % 2 == 0 else sides[::-1]
         for name in shared:
             for side in order:
-                code = import_statements(scripts[side][name])
-                times[side][name].append(seconds_to_import(code, checkouts[side]))
+                times[side][name].append(seconds_to_import(codes[side][name], checkouts[side]))
         print(f"round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
     return times
 
